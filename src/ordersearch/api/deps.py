@@ -1,0 +1,101 @@
+"""Request dependencies: the database, the JSON body, the authenticated principal."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import Connection
+
+from ordersearch.auth import Authenticator, Principal
+from ordersearch.config import MAX_BODY_BYTES, Settings
+from ordersearch.db.engine import Database
+from ordersearch.errors import AuthenticationFailed, PayloadTooLarge
+from ordersearch.jsonbody import parse_body
+
+
+def get_database(request: Request) -> Database:
+    return request.app.state.database  # type: ignore[no-any-return]
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def get_authenticator(request: Request) -> Authenticator:
+    return request.app.state.authenticator  # type: ignore[no-any-return]
+
+
+Db = Annotated[Database, Depends(get_database)]
+
+
+def read_connection(database: Db) -> Iterator[Connection]:
+    """A read snapshot for the request; it ends when the route returns."""
+    with database.read() as conn:
+        yield conn
+
+
+ReadConn = Annotated[Connection, Depends(read_connection)]
+
+
+async def json_body(request: Request) -> Any:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise PayloadTooLarge()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise PayloadTooLarge()
+        chunks.append(chunk)
+    return parse_body(b"".join(chunks))
+
+
+JsonBody = Annotated[Any, Depends(json_body)]
+
+
+def _credentials(header: str | None) -> tuple[str, str] | None:
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "basic" or not token.strip():
+        return None
+    try:
+        decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    username, sep, password = decoded.partition(":")
+    if not sep or not username:
+        return None
+    return username, password
+
+
+def _host_matches(request: Request, subdomain: str, base_domain: str) -> bool:
+    host = (request.headers.get("host") or "").split(":", 1)[0].strip().lower().rstrip(".")
+    return host == f"{subdomain}.{base_domain.lower().strip('.')}"
+
+
+def current_principal(
+    request: Request,
+    database: Db,
+    authenticator: Annotated[Authenticator, Depends(get_authenticator)],
+    settings: Annotated[Settings, Depends(get_settings)],
+) -> Principal:
+    client = request.client.host if request.client else "unknown"
+    credentials = _credentials(request.headers.get("authorization"))
+    if credentials is None:
+        raise authenticator.reject_malformed(client)
+    with database.read() as conn:
+        principal = authenticator.authenticate(conn, *credentials, client)
+    if settings.base_domain and not _host_matches(
+        request, principal.account.subdomain, settings.base_domain
+    ):
+        raise AuthenticationFailed()
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

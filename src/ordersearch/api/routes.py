@@ -1,0 +1,34 @@
+"""The HTTP endpoints: parse, call one service function, shape the answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from ordersearch.api.deps import CurrentPrincipal, Db, JsonBody, ReadConn
+from ordersearch.api.responses import JSONResponse
+from ordersearch.ingest.service import add_update
+from ordersearch.search.service import pull_orders
+
+PULL_PATH = "/ms/customer-search/order-search/api/v1/pull-internal"
+ADD_UPDATE_PATH = "/ms/customer/order/api/v1/add-update"
+
+router = APIRouter()
+
+
+@router.get("/healthz", include_in_schema=False)
+def healthz() -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+@router.post(PULL_PATH, summary="Pull orders (search)")
+def pull(principal: CurrentPrincipal, body: JsonBody, conn: ReadConn) -> JSONResponse:
+    return JSONResponse(pull_orders(conn, principal.account, body))
+
+
+@router.post(ADD_UPDATE_PATH, summary="Add or update orders")
+def add_update_orders(principal: CurrentPrincipal, body: JsonBody, database: Db) -> JSONResponse:
+    principal.require_write()
+    result: Any = add_update(database, principal.account, body)
+    return JSONResponse(result)
