@@ -1,0 +1,67 @@
+"""Derived columns, computed in one place for every writer (ingest, import, demo, bench).
+
+Given the values a client sent for a table, `with_derived` adds the columns the search
+compares against: casefolded copies of text, the digits of phones, the number behind an
+amount. Writers never set `*_folded`, `phone_digits`, `phone_last10` or `amount_value`
+themselves.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import orjson
+from sqlalchemy import Table
+
+from ordersearch.values import fold, phone_digits, phone_last10
+
+
+def with_derived(table: Table, values: dict[str, Any]) -> dict[str, Any]:
+    derived = dict(values)
+    columns = table.c
+    for key, value in values.items():
+        folded = f"{key}_folded"
+        if folded in columns:
+            derived[folded] = None if value is None else fold(str(value))
+    if "phone" in values and "phone_digits" in columns:
+        digits = phone_digits(values["phone"]) if values["phone"] else ""
+        derived["phone_digits"] = digits or None
+        derived["phone_last10"] = phone_last10(digits)
+    if "amount" in values and "amount_value" in columns:
+        amount = values["amount"]
+        derived["amount_value"] = None if amount is None else float(Decimal(amount))
+    return derived
+
+
+def field_text(value: Any) -> str | None:
+    """An additional field's value as the text it is compared as."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float | Decimal):
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value)
+    return orjson.dumps(value).decode()
+
+
+def additional_field_rows(
+    account_id: int, order_id: int, fields: dict[str, Any] | None
+) -> list[dict[str, Any]]:
+    """One `order_fields` row per additional field, for indexed `additionalFields` filters."""
+    rows = []
+    for key, value in (fields or {}).items():
+        text = field_text(value)
+        rows.append(
+            {
+                "account_id": account_id,
+                "order_id": order_id,
+                "key_folded": fold(str(key)),
+                "value_folded": None if text is None else fold(text),
+            }
+        )
+    return rows
