@@ -1,0 +1,65 @@
+"""Keyset cursors: an opaque token for "the rows after this one, in this query's order".
+
+The token carries the last row's sort value and order id, plus a fingerprint of the
+filters and sort it belongs to, so a cursor replayed with another query is refused.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+if TYPE_CHECKING:
+    from ordersearch.search.parse import PullQuery
+
+
+@dataclass(frozen=True)
+class Cursor:
+    sort_value: Any
+    order_id: int
+
+
+def fingerprint(query: PullQuery) -> str:
+    source = orjson.dumps(query.fingerprint_source(), default=str, option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(source).hexdigest()[:16]
+
+
+def _encode_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return {"t": value.isoformat()}
+    return value
+
+
+def _decode_value(value: Any) -> Any:
+    if isinstance(value, dict) and set(value) == {"t"}:
+        return datetime.fromisoformat(value["t"])
+    if value is None or isinstance(value, str | int | float) and not isinstance(value, bool):
+        return value
+    raise ValueError("bad value")
+
+
+def encode_cursor(query: PullQuery, sort_value: Any, order_id: int) -> str:
+    payload = orjson.dumps({"q": fingerprint(query), "v": _encode_value(sort_value), "i": order_id})
+    return base64.urlsafe_b64encode(payload).decode().rstrip("=")
+
+
+def decode_cursor(token: Any, query: PullQuery) -> Cursor:
+    if not isinstance(token, str):
+        raise ValueError("is not a cursor string from nextCursor")
+    try:
+        payload = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        if not isinstance(payload, dict) or not isinstance(payload.get("i"), int):
+            raise ValueError("bad payload")
+        cursor = Cursor(_decode_value(payload.get("v")), payload["i"])
+        query_print = payload.get("q")
+    except (ValueError, binascii.Error, orjson.JSONDecodeError, TypeError):
+        raise ValueError(f"{token[:40]!r} is not a cursor from nextCursor") from None
+    if query_print != fingerprint(query):
+        raise ValueError("belongs to a different query (filters or sortParam changed)")
+    return cursor

@@ -1,0 +1,75 @@
+"""`PullQuery` -> SQLAlchemy Core statements: the count, and one page of rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, collate, func, or_
+
+from ordersearch.db.tables import customers, orders
+from ordersearch.search.cursor import Cursor
+from ordersearch.search.parse import PullQuery
+from ordersearch.search.sorting import Sort
+from ordersearch.tenancy import Account, scoped
+
+PAGE_COLUMNS = (
+    *orders.c,
+    customers.c.name.label("customer_name"),
+    customers.c.phone.label("customer_phone"),
+    customers.c.email.label("customer_email"),
+    customers.c.name_folded.label("customer_name_folded"),
+)
+
+
+def _where(account: Account, query: PullQuery) -> list[ColumnElement[bool]]:
+    return [applied.spec.condition(account, applied.value) for applied in query.filters]
+
+
+def count_statement(account: Account, query: PullQuery) -> Select[Any]:
+    return scoped(account, orders, func.count()).where(*_where(account, query))
+
+
+def _sort_column(sort: Sort, dialect: str) -> ColumnElement[Any]:
+    column = sort.field.column
+    if sort.field.is_text and dialect == "postgresql":
+        # Code-point order, as SQLite's BINARY collation, whatever the server's locale.
+        return collate(column, "C")
+    return column
+
+
+def _after(sort: Sort, column: ColumnElement[Any], cursor: Cursor) -> ColumnElement[bool]:
+    """Rows strictly after the cursor's row in (value, order id) order, nulls last."""
+    beyond_id = orders.c.id < cursor.order_id if sort.descending else orders.c.id > cursor.order_id
+    if sort.field.name == "orderId":
+        return beyond_id
+    if cursor.sort_value is None:
+        return and_(column.is_(None), beyond_id)
+    beyond_value = column < cursor.sort_value if sort.descending else column > cursor.sort_value
+    return or_(beyond_value, and_(column == cursor.sort_value, beyond_id), column.is_(None))
+
+
+def page_statement(account: Account, query: PullQuery, dialect: str) -> Select[Any]:
+    sort = query.sort
+    column = _sort_column(sort, dialect)
+    statement = (
+        scoped(account, orders, *PAGE_COLUMNS)
+        .join(
+            customers,
+            and_(customers.c.id == orders.c.customer_id, customers.c.account_id == account.id),
+        )
+        .where(*_where(account, query))
+    )
+    if query.cursor is not None:
+        statement = statement.where(_after(sort, column, query.cursor))
+    direction = (lambda c: c.desc()) if sort.descending else (lambda c: c.asc())
+    ordering = [direction(orders.c.id)]
+    if sort.field.name != "orderId":
+        # `IS NULL` sorts false (0) before true (1): nulls last in both directions.
+        ordering = [column.is_(None).asc(), direction(column), *ordering]
+    # A page of `limit` rows plus one tells whether another page follows.
+    return statement.order_by(*ordering).offset(query.offset).limit(query.limit + 1)
+
+
+def sort_value(query: PullQuery, row: Any) -> Any:
+    """The value the cursor remembers for a row: what the sort column holds."""
+    return getattr(row, query.sort.field.row_key)
