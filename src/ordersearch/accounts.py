@@ -79,7 +79,7 @@ def create_user(
     _check_password(password)
     try:
         with conn.begin_nested():
-            return conn.execute(  # type: ignore[no-any-return]
+            return conn.execute(
                 insert(api_users).values(
                     account_id=account.id, username=username,
                     password_hash=password_hasher.hash(password), role=role, enabled=True,

@@ -18,15 +18,15 @@ from ordersearch.jsonbody import parse_body
 
 
 def get_database(request: Request) -> Database:
-    return request.app.state.database  # type: ignore[no-any-return]
+    return request.app.state.database
 
 
 def get_settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    return request.app.state.settings
 
 
 def get_authenticator(request: Request) -> Authenticator:
-    return request.app.state.authenticator  # type: ignore[no-any-return]
+    return request.app.state.authenticator
 
 
 Db = Annotated[Database, Depends(get_database)]

@@ -5,14 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
+from starlette.responses import StreamingResponse
 
 from ordersearch.api.deps import CurrentPrincipal, Db, JsonBody, ReadConn
 from ordersearch.api.responses import JSONResponse
 from ordersearch.ingest.service import add_update
+from ordersearch.search.export import plan_export, stream_export
 from ordersearch.search.service import pull_orders
 
 PULL_PATH = "/ms/customer-search/order-search/api/v1/pull-internal"
 ADD_UPDATE_PATH = "/ms/customer/order/api/v1/add-update"
+EXPORT_PATH = "/ms/customer-search/order-search/api/v1/export"
 
 router = APIRouter()
 
@@ -25,6 +28,14 @@ def healthz() -> JSONResponse:
 @router.post(PULL_PATH, summary="Pull orders (search)")
 def pull(principal: CurrentPrincipal, body: JsonBody, conn: ReadConn) -> JSONResponse:
     return JSONResponse(pull_orders(conn, principal.account, body))
+
+
+@router.post(EXPORT_PATH, summary="Export every matching order as NDJSON or CSV")
+def export(principal: CurrentPrincipal, body: JsonBody, database: Db) -> StreamingResponse:
+    plan = plan_export(principal.account, body)
+    return StreamingResponse(
+        stream_export(database, principal.account, plan), media_type=plan.media_type
+    )
 
 
 @router.post(ADD_UPDATE_PATH, summary="Add or update orders")

@@ -44,7 +44,7 @@ ATTR_COUNT = 15
 ATTR_NAMES = [f"attr{i}" for i in range(1, ATTR_COUNT + 1)]
 
 
-def _folded(name: str, length: int = 255) -> list[Column]:  # type: ignore[type-arg]
+def _folded(name: str, length: int = 255) -> list[Column]:
     return [Column(name, String(length)), Column(f"{name}_folded", String(length))]
 
 

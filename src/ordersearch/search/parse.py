@@ -253,7 +253,8 @@ def _parse_bool(body: dict[str, Any], key: str, default: bool, errors: _Errors) 
     return default
 
 
-def parse_pull(body: Any, account: Account) -> PullQuery:
+def parse_pull(body: Any, account: Account, extra_keys: tuple[str, ...] = ()) -> PullQuery:
+    """`extra_keys`: further keys the caller reads itself (not reported as unknown)."""
     if not isinstance(body, dict):
         raise InvalidRequest.single("body", "must be a JSON object")
     cm_id = _parse_cm_id(body, account)
@@ -273,7 +274,8 @@ def parse_pull(body: Any, account: Account) -> PullQuery:
             sort = parse_sort(_text(body["sortParam"]))
         except ValueError as exc:
             errors.add("sortParam", f"{exc}; sortable fields: {', '.join(SORT_FIELDS)}")
-    warnings = [unknown_key_warning(key) for key in body if key not in KNOWN_KEYS]
+    known = (*KNOWN_KEYS, *extra_keys)
+    warnings = [unknown_key_warning(key, known) for key in body if key not in known]
     query = PullQuery(cm_id, filters, view, sort, limit, offset, None, include_total, warnings)
     if not is_blank(body.get("cursor")):
         if offset > 0:

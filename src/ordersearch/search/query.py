@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, collate, func, or_
+from sqlalchemy import ColumnElement, Select, and_, collate, func, or_, tuple_
 
 from ordersearch.db.tables import customers, orders
 from ordersearch.search.cursor import Cursor
@@ -38,14 +38,19 @@ def _sort_column(sort: Sort, dialect: str) -> ColumnElement[Any]:
 
 
 def _after(sort: Sort, column: ColumnElement[Any], cursor: Cursor) -> ColumnElement[bool]:
-    """Rows strictly after the cursor's row in (value, order id) order, nulls last."""
-    beyond_id = orders.c.id < cursor.order_id if sort.descending else orders.c.id > cursor.order_id
+    """Rows strictly after the cursor's row in (value, order id) order, nulls last.
+
+    Written as a row-value comparison so both backends can seek in the sort index.
+    """
     if sort.field.name == "orderId":
-        return beyond_id
+        key, last = orders.c.id, cursor.order_id
+        return key < last if sort.descending else key > last
+    beyond_id = orders.c.id < cursor.order_id if sort.descending else orders.c.id > cursor.order_id
     if cursor.sort_value is None:
         return and_(column.is_(None), beyond_id)
-    beyond_value = column < cursor.sort_value if sort.descending else column > cursor.sort_value
-    return or_(beyond_value, and_(column == cursor.sort_value, beyond_id), column.is_(None))
+    key_pair, last_pair = tuple_(column, orders.c.id), tuple_(cursor.sort_value, cursor.order_id)
+    beyond = key_pair < last_pair if sort.descending else key_pair > last_pair
+    return or_(beyond, column.is_(None)) if sort.field.nullable else beyond
 
 
 def page_statement(account: Account, query: PullQuery, dialect: str) -> Select[Any]:
@@ -64,8 +69,10 @@ def page_statement(account: Account, query: PullQuery, dialect: str) -> Select[A
     direction = (lambda c: c.desc()) if sort.descending else (lambda c: c.asc())
     ordering = [direction(orders.c.id)]
     if sort.field.name != "orderId":
-        # `IS NULL` sorts false (0) before true (1): nulls last in both directions.
-        ordering = [column.is_(None).asc(), direction(column), *ordering]
+        ordering = [direction(column), *ordering]
+        if sort.field.nullable:
+            # `IS NULL` sorts false (0) before true (1): nulls last in both directions.
+            ordering.insert(0, column.is_(None).asc())
     # A page of `limit` rows plus one tells whether another page follows.
     return statement.order_by(*ordering).offset(query.offset).limit(query.limit + 1)
 

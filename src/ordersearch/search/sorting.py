@@ -18,6 +18,10 @@ class SortField:
     # Text sorts compare code points on both backends (see query.py), never a locale.
     is_text: bool = False
 
+    @property
+    def nullable(self) -> bool:
+        return bool(getattr(self.column, "nullable", True))
+
 
 SORT_FIELDS: dict[str, SortField] = {
     field.name: field
