@@ -18,10 +18,12 @@ from typing import Any
 
 import psycopg
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from ordersearch import accounts as accounts_service
+from ordersearch import auth as auth_module
 from ordersearch.api.app import create_app
 from ordersearch.auth import Authenticator
 from ordersearch.config import Settings
@@ -34,6 +36,18 @@ PG_ADMIN_DSN = os.environ.get(
     "ORDERSEARCH_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 BACKENDS = ["sqlite", "postgresql"]
+
+# argon2id with the production profile costs ~50 ms and 64 MiB per hash; tests that are not
+# about the hash itself use the same algorithm with the smallest parameters.
+CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts_service, "password_hasher", CHEAP_HASHER)
+        patch.setattr(auth_module, "password_hasher", CHEAP_HASHER)
+        yield
 
 
 def _pg_admin() -> psycopg.Connection[Any]:

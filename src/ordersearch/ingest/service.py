@@ -1,6 +1,397 @@
+"""Add / update orders (contract §3): find or create the customer, its contacts, the
+enquiry and the order of each element, all of it in one transaction.
+
+Update rules, in one place:
+- Non-empty values sent overwrite stored ones; empty ones change nothing. A found customer
+  or enquiry is only changed when its section says `"update": true`; a found contact and
+  the order are always changed.
+- JSON objects (`additional_fields`, and `extra`, where Kapture's other fields are kept)
+  are merged key by key into the stored ones: a push that sends one additional field does
+  not drop the others, and there is no way to delete a key (a blank value is "not given").
+- `product_details`, when it holds at least one non-blank item, replaces the order's items.
+- `order_fields` (the index behind `additionalFields` filters) is rewritten from the stored
+  `additional_fields` on every write of an order, so the two never disagree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
+
+from sqlalchemy import JSON, ColumnElement, Connection, Row, Table, insert, or_, text
+
+from ordersearch.accounts import resolve_employee
 from ordersearch.db.engine import Database
-from ordersearch.tenancy import Account
+from ordersearch.db.tables import (
+    contacts,
+    customers,
+    enquiries,
+    order_fields,
+    order_items,
+    orders,
+)
+from ordersearch.errors import FieldError, InvalidRequest, NotFound, OrderSearchError
+from ordersearch.ingest.parse import ITEM, Element, Record, parse_element
+from ordersearch.ingest.rows import additional_field_rows, with_derived
+from ordersearch.tenancy import Account, scoped, scoped_delete, scoped_update
+from ordersearch.values import fold, phone_digits, phone_last10, show, utc_now
+
+MAX_BATCH = 1000
+ITEM_COLUMNS = tuple(column for column, _ in ITEM.columns.values())
+
+logger = logging.getLogger("ordersearch.ingest")
+
 
 def add_update(database: Database, account: Account, body: Any) -> Any:
-    raise NotImplementedError
+    """The add-update endpoint: one object answers one result (or raises); an array of up
+    to MAX_BATCH objects answers a list of results in the same order, each element in its
+    own transaction, a failed one reported in place without stopping the others."""
+    if isinstance(body, dict):
+        return ingest_one(database, account, body)
+    if not isinstance(body, list):
+        raise InvalidRequest.single(
+            "body", f"must be an object or an array of objects, not {show(body)}"
+        )
+    if not body:
+        raise InvalidRequest.single("body", f"is an empty array; send 1 to {MAX_BATCH} orders")
+    if len(body) > MAX_BATCH:
+        raise InvalidRequest.single(
+            "body", f"has {len(body)} elements; at most {MAX_BATCH} per request"
+        )
+    return [_result_of(database, account, element) for element in body]
+
+
+def _result_of(database: Database, account: Account, element: Any) -> dict[str, Any]:
+    try:
+        return ingest_one(database, account, element)
+    except OrderSearchError as exc:
+        errors = exc.errors if isinstance(exc, InvalidRequest) else []
+        return _failure(exc.message, [e.as_dict() for e in errors])
+    except Exception:
+        # The elements before this one are committed already: answering 500 for the whole
+        # array would hide that, so this element alone is reported as failed.
+        logger.exception("add-update element failed")
+        return _failure("Internal server error", [])
+
+
+def _failure(message: str, errors: list[dict[str, str]]) -> dict[str, Any]:
+    return {"status": "failed", "message": message, "errors": errors}
+
+
+def ingest_one(database: Database, account: Account, element: Any) -> dict[str, Any]:
+    """One element in its own transaction: all of it is written, or (raising) none."""
+    with database.write() as conn:
+        return _apply(conn, account, element)
+
+
+def apply_element(conn: Connection, account: Account, element: Any) -> dict[str, Any]:
+    """One element inside the caller's transaction. A failure undoes this element's writes
+    only (a savepoint), so a caller batching many elements keeps the others."""
+    with conn.begin_nested():
+        return _apply(conn, account, element)
+
+
+def _apply(conn: Connection, account: Account, raw: Any) -> dict[str, Any]:
+    element = parse_element(raw, account)
+    _lock_identities(conn, account, element)
+    enquiry, order = _resolve_employees(conn, account, [element.enquiry, element.order])
+    existing = _find_order(conn, account, order)
+    customer_id = _save_customer(conn, account, element.customer, existing)
+    for contact in element.contacts:
+        _save_contact(conn, account, customer_id, contact)
+    enquiry_id = _save_enquiry(conn, account, enquiry, customer_id, existing)
+    order_id = _save_order(conn, account, order, element.items, customer_id, enquiry_id, existing)
+    return {
+        "status": "success",
+        "message": "Order Added Successfully" if existing is None else "Order Updated Successfully",
+        "order_id": order_id,
+        "customer_id": customer_id,
+        "enquiry_id": enquiry_id,
+        "warnings": list(element.warnings),
+    }
+
+
+def _lock_identities(conn: Connection, account: Account, element: Element) -> None:
+    """Serialise concurrent elements that could find-or-create the same order or customer.
+
+    Without this, a push retried while the first attempt is still running would find no
+    order on PostgreSQL and create a second one. SQLite needs nothing: its writers hold the
+    database lock from BEGIN IMMEDIATE. Locks are taken in one global order (sorted keys),
+    so two elements never wait on each other in a cycle.
+    """
+    if conn.dialect.name != "postgresql":
+        return
+    keys = sorted({_lock_key(account, identity) for identity in _identities(element)})
+    for key in keys:
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def _identities(element: Element) -> Iterable[str]:
+    erp_order_id = element.order.values.get("erp_order_id")
+    if erp_order_id:
+        yield f"erp_order_id:{erp_order_id}"
+    customer = element.customer.values
+    if customer.get("customer_code"):
+        yield f"customer_code:{customer['customer_code']}"
+    if customer.get("phone"):
+        digits = phone_digits(customer["phone"])
+        yield f"phone:{phone_last10(digits) or digits}"
+    if customer.get("email"):
+        yield f"email:{fold(customer['email'])}"
+
+
+def _lock_key(account: Account, identity: str) -> int:
+    digest = hashlib.blake2b(f"{account.id}:{identity}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _resolve_employees(
+    conn: Connection, account: Account, records: Sequence[Record]
+) -> list[Record]:
+    """Turn employee codes and emails into ids; every unknown one is reported at once."""
+    errors: list[FieldError] = []
+    resolved: list[Record] = []
+    for record in records:
+        values = dict(record.values)
+        for ref in record.employees:
+            if ref.by == "code":
+                emp_id = resolve_employee(conn, account, code=ref.value)
+            else:
+                emp_id = resolve_employee(conn, account, email=ref.value)
+            if emp_id is None:
+                errors.append(FieldError(
+                    ref.field, f"no employee with {ref.by} {show(ref.value)} in this account"
+                ))
+            elif values.setdefault(ref.column, emp_id) != emp_id:
+                errors.append(FieldError(
+                    ref.field,
+                    f"{show(ref.value)} is employee {emp_id}, but {ref.column} is "
+                    f"{values[ref.column]}",
+                ))
+        resolved.append(replace(record, values=values, employees=()))
+    if errors:
+        raise InvalidRequest(errors)
+    return resolved
+
+
+def _by_id(conn: Connection, account: Account, table: Table, row_id: int) -> Row[Any] | None:
+    return conn.execute(scoped(account, table).where(table.c.id == row_id)).first()
+
+
+def _first(
+    conn: Connection, account: Account, table: Table, *conditions: ColumnElement[bool]
+) -> Row[Any] | None:
+    """The oldest row matching: deterministic when several customers share a phone."""
+    statement = scoped(account, table).where(*conditions).order_by(table.c.id).limit(1)
+    return conn.execute(statement).first()
+
+
+def _phone_or_email_matches(table: Table, values: Mapping[str, Any]) -> list[ColumnElement[bool]]:
+    """Phone then email conditions, as the pull API's phone/email filters compare them:
+    10+ digits match on the last 10, fewer on exactly those digits; email casefolded."""
+    conditions: list[ColumnElement[bool]] = []
+    if values.get("phone"):
+        digits = phone_digits(values["phone"])
+        last10 = phone_last10(digits)
+        conditions.append(
+            table.c.phone_last10 == last10 if last10 else table.c.phone_digits == digits
+        )
+    if values.get("email"):
+        conditions.append(table.c.email_folded == fold(values["email"]))
+    return conditions
+
+
+def _write(
+    conn: Connection,
+    account: Account,
+    table: Table,
+    existing: Row[Any] | None,
+    values: Mapping[str, Any],
+    on_insert: Mapping[str, Any] | None = None,
+) -> int:
+    """Insert a row (with `on_insert` defaults under `values`), or overwrite the existing
+    row's columns named in `values`, merging JSON objects into the stored ones."""
+    now = utc_now()
+    stamps = {"updated_at": now} if "updated_at" in table.c else {}
+    if existing is None:
+        created = {"created_at": now} if "created_at" in table.c else {}
+        row = {**(on_insert or {}), **values, **created, **stamps, "account_id": account.id}
+        result = conn.execute(insert(table).values(with_derived(table, row)))
+        return int(result.inserted_primary_key[0])  # type: ignore[index]
+    if values:
+        changes = {key: _merged(table, existing, key, value) for key, value in values.items()}
+        conn.execute(
+            scoped_update(account, table)
+            .where(table.c.id == existing.id)
+            .values(with_derived(table, {**changes, **stamps}))
+        )
+    return int(existing.id)
+
+
+def _merged(table: Table, existing: Row[Any], column: str, value: Any) -> Any:
+    stored = getattr(existing, column)
+    if isinstance(table.c[column].type, JSON) and isinstance(stored, dict):
+        return {**stored, **value}
+    return value
+
+
+def _save_customer(
+    conn: Connection, account: Account, record: Record, order: Row[Any] | None
+) -> int:
+    found = _find_customer(conn, account, record)
+    if found is None and order is not None and not _identifies_customer(record):
+        # An update that names no customer is about the order's own customer.
+        found = _by_id(conn, account, customers, order.customer_id)
+    if found is None:
+        if not record.given:
+            raise InvalidRequest.single(
+                "customer_info",
+                "is required for a new order: send customer_id, customer_code, phone, "
+                "email_id or at least customer_name",
+            )
+        return _write(conn, account, customers, None, record.values)
+    if record.update:
+        _write(conn, account, customers, found, record.values)
+    return int(found.id)
+
+
+def _identifies_customer(record: Record) -> bool:
+    return record.id is not None or any(
+        record.values.get(key) for key in ("customer_code", "phone", "email")
+    )
+
+
+def _find_customer(conn: Connection, account: Account, record: Record) -> Row[Any] | None:
+    """By customer_id (404 when not the account's), else customer_code, else phone, else
+    email. A phone or email match never takes a customer that has a different code: a
+    code names one customer, so a new code with a shared phone is a new customer."""
+    if record.id is not None:
+        row = _by_id(conn, account, customers, record.id)
+        if row is None:
+            raise NotFound(f"customer_info.customer_id: no customer {record.id} in this account")
+        return row
+    code = record.values.get("customer_code")
+    if code:
+        row = _first(conn, account, customers, customers.c.customer_code == code)
+        if row is not None:
+            return row
+    same_code = [] if not code else [
+        or_(customers.c.customer_code.is_(None), customers.c.customer_code == code)
+    ]
+    for condition in _phone_or_email_matches(customers, record.values):
+        row = _first(conn, account, customers, condition, *same_code)
+        if row is not None:
+            return row
+    return None
+
+
+def _save_contact(conn: Connection, account: Account, customer_id: int, record: Record) -> None:
+    """Matched within the customer by contact_id (404 when it is not the customer's), else
+    phone, else email; a match gets the non-empty values sent, no match is a new contact."""
+    of_customer = contacts.c.customer_id == customer_id
+    found: Row[Any] | None = None
+    if record.id is not None:
+        found = _first(conn, account, contacts, of_customer, contacts.c.id == record.id)
+        if found is None:
+            raise NotFound(
+                f"contact_info.contact_id: no contact {record.id} for customer {customer_id}"
+            )
+    else:
+        for condition in _phone_or_email_matches(contacts, record.values):
+            found = _first(conn, account, contacts, of_customer, condition)
+            if found is not None:
+                break
+    _write(conn, account, contacts, found, record.values, on_insert={"customer_id": customer_id})
+
+
+def _save_enquiry(
+    conn: Connection,
+    account: Account,
+    record: Record,
+    customer_id: int,
+    order: Row[Any] | None,
+) -> int | None:
+    """By enquiry_id (404 when not the account's), else the updated order's enquiry, else a
+    new one when enquiry_info carries anything. A found enquiry keeps its own customer."""
+    found: Row[Any] | None = None
+    if record.id is not None:
+        found = _by_id(conn, account, enquiries, record.id)
+        if found is None:
+            raise NotFound(f"enquiry_info.enquiry_id: no enquiry {record.id} in this account")
+    elif order is not None and order.enquiry_id is not None:
+        found = _by_id(conn, account, enquiries, order.enquiry_id)
+    if found is None:
+        if not record.given:
+            return None
+        return _write(
+            conn, account, enquiries, None, record.values,
+            on_insert={"customer_id": customer_id, "create_date": utc_now()},
+        )
+    if record.update:
+        _write(conn, account, enquiries, found, record.values)
+    return int(found.id)
+
+
+def _find_order(conn: Connection, account: Account, record: Record) -> Row[Any] | None:
+    """By order_id (404 when not the account's), else the account's order with the same
+    erp_order_id, so that a retried push updates instead of duplicating."""
+    if record.id is not None:
+        row = _by_id(conn, account, orders, record.id)
+        if row is None:
+            raise NotFound(f"order_info.order_id: no order {record.id} in this account")
+        return row
+    erp_order_id = record.values.get("erp_order_id")
+    if erp_order_id:
+        return _first(conn, account, orders, orders.c.erp_order_id == erp_order_id)
+    return None
+
+
+def _save_order(
+    conn: Connection,
+    account: Account,
+    record: Record,
+    items: Sequence[Record],
+    customer_id: int,
+    enquiry_id: int | None,
+    existing: Row[Any] | None,
+) -> int:
+    values = {**record.values, "customer_id": customer_id}
+    if enquiry_id is not None:
+        values["enquiry_id"] = enquiry_id
+    order_id = _write(
+        conn, account, orders, existing, values, on_insert={"create_date": utc_now()}
+    )
+    if items:
+        _replace_items(conn, account, order_id, items)
+    _sync_order_fields(conn, account, order_id)
+    return order_id
+
+
+def _replace_items(
+    conn: Connection, account: Account, order_id: int, items: Sequence[Record]
+) -> None:
+    conn.execute(scoped_delete(account, order_items).where(order_items.c.order_id == order_id))
+    rows = [
+        {
+            "account_id": account.id,
+            "order_id": order_id,
+            "position": position,
+            **{column: item.values.get(column) for column in ITEM_COLUMNS},
+        }
+        for position, item in enumerate(items)
+    ]
+    conn.execute(insert(order_items), rows)
+
+
+def _sync_order_fields(conn: Connection, account: Account, order_id: int) -> None:
+    # Rebuilt from what is stored, after the merge, rather than from what was sent.
+    stored = conn.scalar(
+        scoped(account, orders, orders.c.additional_fields).where(orders.c.id == order_id)
+    )
+    conn.execute(scoped_delete(account, order_fields).where(order_fields.c.order_id == order_id))
+    rows = additional_field_rows(account.id, order_id, stored)
+    if rows:
+        conn.execute(insert(order_fields), rows)
