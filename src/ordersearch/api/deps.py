@@ -99,3 +99,12 @@ def current_principal(
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def writing_principal(principal: CurrentPrincipal) -> Principal:
+    """A principal allowed to ingest; checked before the body is read."""
+    principal.require_write()
+    return principal
+
+
+WritePrincipal = Annotated[Principal, Depends(writing_principal)]

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from starlette.responses import StreamingResponse
 
-from ordersearch.api.deps import CurrentPrincipal, Db, JsonBody, ReadConn
+from ordersearch.api.deps import CurrentPrincipal, Db, JsonBody, ReadConn, WritePrincipal
 from ordersearch.api.responses import JSONResponse
 from ordersearch.ingest.service import add_update
 from ordersearch.search.export import plan_export, stream_export
@@ -39,7 +39,6 @@ def export(principal: CurrentPrincipal, body: JsonBody, database: Db) -> Streami
 
 
 @router.post(ADD_UPDATE_PATH, summary="Add or update orders")
-def add_update_orders(principal: CurrentPrincipal, body: JsonBody, database: Db) -> JSONResponse:
-    principal.require_write()
+def add_update_orders(principal: WritePrincipal, body: JsonBody, database: Db) -> JSONResponse:
     result: Any = add_update(database, principal.account, body)
     return JSONResponse(result)
