@@ -107,46 +107,48 @@ def local_midnight_utc(day: date, tz: ZoneInfo) -> datetime:
     return to_utc_naive(datetime.combine(day, time(0, 0), tzinfo=tz))
 
 
+_FORMS = "use yyyy-MM-dd, yyyy-MM-dd HH:mm[:ss], ISO 8601 with an offset, or epoch milliseconds"
+MIN_YEAR, MAX_YEAR = 1000, 9998
+
+
 def parse_datetime(value: Any, tz: ZoneInfo) -> tuple[datetime, date | None]:
     """Returns (naive UTC instant, the local day when only a date was given).
 
-    Accepted: yyyy-MM-dd, yyyy-MM-dd HH:mm[:ss] (also with T), ISO 8601 with an offset,
-    epoch milliseconds (number or digit string). Values without an offset are read in `tz`.
-    Instants keep whole seconds.
+    Accepted: yyyy-MM-dd (and ISO's basic yyyyMMdd), yyyy-MM-dd HH:mm[:ss] (also with T),
+    ISO 8601 with an offset, epoch milliseconds (a number, or a digit string other than
+    eight digits). Values without an offset are read in `tz`. Instants keep whole seconds;
+    years outside 1000..9998 are refused.
     """
-    if isinstance(value, bool):
-        raise ValueError(f"{show(value)} is not a date")
-    if isinstance(value, int | float) or (isinstance(value, str) and value.strip().isdigit()):
-        try:
-            millis = int(value)
-            moment = datetime.fromtimestamp(millis / 1000, tz=UTC)
-        except (ValueError, OverflowError, OSError):
-            raise ValueError(f"{show(value)} is not a date") from None
-        return to_utc_naive(moment), None
-    if not isinstance(value, str):
-        raise ValueError(f"{show(value)} is not a date")
-    text = value.strip()
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"{show(value)} is not a date ({_FORMS})")
+    text = value.strip() if isinstance(value, str) else ""
     try:
-        if _DATE_ONLY.fullmatch(text):
+        if isinstance(value, int | float) or (text.isdigit() and len(text) != 8):
+            moment = datetime.fromtimestamp(int(value) / 1000, tz=UTC)
+            day = None
+        elif _DATE_ONLY.fullmatch(text) or (text.isdigit() and len(text) == 8):
             day = date.fromisoformat(text)
-            return local_midnight_utc(day, tz), day
-        for fmt in _LOCAL_FORMATS:
-            try:
-                naive = datetime.strptime(text, fmt)
-            except ValueError:
-                continue
-            return to_utc_naive(naive.replace(tzinfo=tz)), None
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            moment = datetime.combine(day, time(0, 0), tzinfo=tz)
+        else:
+            day = None
+            moment = _parse_moment(text, tz)
+        if not MIN_YEAR <= moment.year <= MAX_YEAR:
+            raise OverflowError
+        return to_utc_naive(moment), day
+    except (OverflowError, OSError):
+        raise ValueError(f"{show(value)} is out of range (years {MIN_YEAR}..{MAX_YEAR})") from None
     except ValueError:
-        raise ValueError(
-            f"{show(value)} is not a date (use yyyy-MM-dd, yyyy-MM-dd HH:mm[:ss], "
-            "ISO 8601 with an offset, or epoch milliseconds)"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=tz)
-    if not 1 <= moment.year <= 9998:
-        raise ValueError(f"{show(value)} is out of range")
-    return to_utc_naive(moment), None
+        raise ValueError(f"{show(value)} is not a date ({_FORMS})") from None
+
+
+def _parse_moment(text: str, tz: ZoneInfo) -> datetime:
+    for fmt in _LOCAL_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).replace(tzinfo=tz)
+        except ValueError:
+            continue
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
 
 
 def end_of_local_day(day: date, tz: ZoneInfo) -> datetime:

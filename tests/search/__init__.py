@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 from fastapi.testclient import TestClient
+from httpx2 import Response
 
 from tests.conftest import ADD_UPDATE, PULL, Tenant
 
@@ -33,6 +33,13 @@ def element(
     return body
 
 
+def element_with(section: str, field: str, value: Any) -> dict[str, Any]:
+    """An element whose `section` ("order", "enquiry", "customer") sets one field."""
+    body = element()
+    body[f"{section}_info"] = {**body.get(f"{section}_info", {}), field: value}
+    return body
+
+
 def ingest(client: TestClient, tenant: Tenant, *elements: dict[str, Any]) -> list[dict[str, Any]]:
     """Send the elements as one array body; every one must succeed. Returns the results."""
     body = [{"cmId": tenant.account.cm_id, **e} for e in elements]
@@ -53,7 +60,7 @@ def add_order(client: TestClient, tenant: Tenant, **sections: Any) -> int:
     return add_orders(client, tenant, element(**sections))[0]
 
 
-def post_pull(client: TestClient, tenant: Tenant, body: Any) -> httpx.Response:
+def post_pull(client: TestClient, tenant: Tenant, body: Any) -> Response:
     """The raw pull response for a body, sent as JSON.
 
     It uses the write user, who may pull too: one credential per test means one slow

@@ -116,6 +116,10 @@ customers = Table(
     Index("ix_customers_account_email", "account_id", "email_folded"),
     Index("ix_customers_account_name", "account_id", "name_folded"),
     Index("ix_customers_account_city", "account_id", "city_folded"),
+    # `name` substring search: pg_trgm GIN on PostgreSQL; a plain (unused) B-tree on SQLite,
+    # where the scan of ix_customers_account_name serves it (migration 0002).
+    Index("ix_customers_name_trgm", "name_folded", postgresql_using="gin",
+          postgresql_ops={"name_folded": "gin_trgm_ops"}),
 )
 
 contacts = Table(
@@ -157,7 +161,8 @@ enquiries = Table(
     Index("ix_enquiries_account_customer", "account_id", "customer_id"),
     Index("ix_enquiries_account_status", "account_id", "status_folded"),
     Index("ix_enquiries_account_create_date", "account_id", "create_date"),
-    Index("ix_enquiries_account_assign", "account_id", "assign_emp_id"),
+    Index("ix_enquiries_account_assign_status", "account_id", "assign_emp_id", "status_folded"),
+    Index("ix_enquiries_account_next_follow_up", "account_id", "next_follow_up_date"),
 )
 
 orders = Table(
@@ -200,8 +205,10 @@ orders = Table(
     Index("ix_orders_account_erp_order", "account_id", "erp_order_id"),
     Index("ix_orders_account_erp_invoice", "account_id", "erp_invoice_id"),
     Index("ix_orders_account_client_ref", "account_id", "client_reference_id"),
-    Index("ix_orders_account_booking_status", "account_id", "booking_status_folded"),
+    Index("ix_orders_account_booking_status_created", "account_id", "booking_status_folded",
+          "create_date", "id"),
     Index("ix_orders_account_booking_date", "account_id", "booking_date"),
+    Index("ix_orders_account_agreement_date", "account_id", "agreement_date"),
     Index("ix_orders_account_updated_at", "account_id", "updated_at"),
     Index("ix_orders_account_attr1", "account_id", "attr1_folded"),
     Index("ix_orders_account_attr2", "account_id", "attr2_folded"),
@@ -218,7 +225,8 @@ order_fields = Table(
     Column("order_id", Id, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
     Column("key_folded", String(255), nullable=False),
     Column("value_folded", String(1024)),
-    Index("ix_order_fields_account_key_value", "account_id", "key_folded", "value_folded"),
+    Index("ix_order_fields_account_key_value_order", "account_id", "key_folded", "value_folded",
+          "order_id"),
     Index("ix_order_fields_order", "order_id"),
 )
 

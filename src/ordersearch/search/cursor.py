@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from ordersearch.values import MAX_BIGINT, to_utc_naive
+
 if TYPE_CHECKING:
     from ordersearch.search.parse import PullQuery
 
@@ -36,11 +38,22 @@ def _encode_value(value: Any) -> Any:
     return value
 
 
-def _decode_value(value: Any) -> Any:
-    if isinstance(value, dict) and set(value) == {"t"}:
-        return datetime.fromisoformat(value["t"])
-    if value is None or isinstance(value, str | int | float) and not isinstance(value, bool):
-        return value
+def _decode_value(value: Any, query: PullQuery) -> Any:
+    """The sort value, which must have the type of the query's sort column."""
+    field = query.sort.field
+    if value is None and field.nullable:
+        return None
+    if field.name == "orderId":
+        return None
+    if field.is_text:
+        if isinstance(value, str):
+            return value
+    elif field.name == "amount":
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+    elif isinstance(value, dict) and set(value) == {"t"} and isinstance(value["t"], str):
+        moment = datetime.fromisoformat(value["t"])
+        return moment if moment.tzinfo is None else to_utc_naive(moment)
     raise ValueError("bad value")
 
 
@@ -56,10 +69,14 @@ def decode_cursor(token: Any, query: PullQuery) -> Cursor:
         payload = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
         if not isinstance(payload, dict) or not isinstance(payload.get("i"), int):
             raise ValueError("bad payload")
-        cursor = Cursor(_decode_value(payload.get("v")), payload["i"])
         query_print = payload.get("q")
+        if query_print != fingerprint(query):
+            raise LookupError
+        cursor = Cursor(_decode_value(payload.get("v"), query), payload["i"])
+    except LookupError:
+        raise ValueError("belongs to a different query (filters or sortParam changed)") from None
     except (ValueError, binascii.Error, orjson.JSONDecodeError, TypeError):
         raise ValueError(f"{token[:40]!r} is not a cursor from nextCursor") from None
-    if query_print != fingerprint(query):
-        raise ValueError("belongs to a different query (filters or sortParam changed)")
+    if abs(cursor.order_id) > MAX_BIGINT:
+        raise ValueError(f"{token[:40]!r} is not a cursor from nextCursor")
     return cursor

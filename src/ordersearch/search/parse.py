@@ -124,13 +124,15 @@ def _parse_list_value(spec: FilterSpec, raw: Any) -> list[Any]:
 def _parse_field_map(raw: Any) -> dict[str, str]:
     if not isinstance(raw, dict):
         raise ValueError(f"{show(raw)} is not an object of {{key: value}} pairs")
+    if len(raw) > MAX_LIST_ITEMS:
+        raise ValueError(f"has {len(raw)} pairs; at most {MAX_LIST_ITEMS} are allowed")
     pairs = {}
     for key, value in raw.items():
         if is_blank(value):
             continue
         text = field_text(value)
         assert text is not None
-        pairs[fold(key)] = fold(text)
+        pairs[fold(_text(key))] = fold(_text(text))
     return pairs
 
 
