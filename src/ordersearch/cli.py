@@ -10,8 +10,10 @@ from __future__ import annotations
 import shlex
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, cast
@@ -124,6 +126,12 @@ def open_database(*, upgrade: bool = True) -> Iterator[Database]:
         database.dispose()
 
 
+def upgrade_database() -> str | None:
+    """Apply the missing migrations; the revision the database is at now."""
+    with open_database() as database:
+        return migrate.current_revision(database.engine)
+
+
 def find_account(database: Database, cm_id: int) -> Account:
     with database.read() as conn:
         return accounts_service.get_account(conn, cm_id)
@@ -217,8 +225,7 @@ def serve(
             typer.echo(f"\n{example}")
         typer.echo()
     else:
-        with open_database():
-            pass
+        upgrade_database()
     uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers)
 
 
@@ -320,22 +327,40 @@ def employees_import(file: InputFile, cm_id: CmId) -> None:
     may be empty). Bad lines are reported with their line numbers; the rest is imported."""
     with open_database() as database:
         account = find_account(database, cm_id)
-        imported, failed = report(importer.import_employees(database, account, file), "line")
-    out.print(f"Imported {imported} employees, {failed} lines failed.")
-    if failed:
+        tally = report(importer.import_employees(database, account, file), "line")
+    out.print(f"Imported {tally.imported} employees, {tally.failed} lines failed.")
+    if tally.failed:
         raise typer.Exit(1)
 
 
-def report(outcomes: Iterable[importer.Outcome], unit: str) -> tuple[int, int]:
-    """Print each failure as `<unit> N: message` on stderr; count successes and failures."""
-    imported = failed = 0
-    for outcome in outcomes:
+@dataclass
+class Tally:
+    imported: int = 0
+    failed: int = 0
+    warnings: Counter[str] = field(default_factory=Counter)
+    first_warned_at: dict[str, int] = field(default_factory=dict)
+
+
+def report(
+    outcomes: Iterable[importer.Outcome],
+    unit: str,
+    progress: Callable[[int], None] | None = None,
+) -> Tally:
+    """Print each failure as `<unit> N: message` on stderr as it happens; count outcomes
+    and warnings, and pass the number done so far to `progress`."""
+    tally = Tally()
+    for done, outcome in enumerate(outcomes, start=1):
         if outcome.ok:
-            imported += 1
+            tally.imported += 1
         else:
-            failed += 1
+            tally.failed += 1
             err.print(f"{unit} {outcome.position}: {outcome.message}", style="red", markup=False)
-    return imported, failed
+        for warning in outcome.warnings:
+            tally.warnings[warning] += 1
+            tally.first_warned_at.setdefault(warning, outcome.position)
+        if progress is not None:
+            progress(done)
+    return tally
 
 
 # --- import ----------------------------------------------------------------------------
@@ -371,38 +396,31 @@ def import_orders(
     source = importer.open_source(file, cast(importer.Format, file_format.value))
     with open_database() as database:
         account = find_account(database, cm_id)
-        where = "element numbers (1-based) in the JSON array" if source.unit == "element" \
+        where = (
+            "element numbers (1-based) in the JSON array" if source.unit == "element"
             else "line numbers"
+        )
         err.print(
             f"Importing {file} ({source.format}, about {source.total:,} orders) into cmId "
             f"{cm_id}; failures are reported by {where}.", markup=False,
         )
         started = time.perf_counter()
-        warnings: dict[str, list[int]] = {}
         with progress_bar(source.total, "importing") as update:
-
-            def counted(outcomes: Iterable[importer.Outcome]) -> Iterator[importer.Outcome]:
-                for done, outcome in enumerate(outcomes, start=1):
-                    for warning in outcome.warnings:
-                        warnings.setdefault(warning, []).append(outcome.position)
-                    update(done)
-                    yield outcome
-
-            imported, failed = report(
-                counted(importer.import_elements(database, account, source.elements)),
-                source.unit,
-            )
+            outcomes = importer.import_elements(database, account, source.elements)
+            tally = report(outcomes, source.unit, progress=update)
         seconds = time.perf_counter() - started
-    for warning, positions in warnings.items():
+    for warning, times in tally.warnings.items():
+        first = tally.first_warned_at[warning]
         err.print(
-            f"warning ({len(positions)}x, first at {source.unit} {positions[0]}): {warning}",
+            f"warning ({times}x, first at {source.unit} {first}): {warning}",
             style="yellow", markup=False,
         )
+    done = tally.imported + tally.failed
     out.print(
-        f"Imported {imported:,}, failed {failed:,} in {seconds:.1f} s "
-        f"({rate(imported + failed, seconds)} orders/s)."
+        f"Imported {tally.imported:,}, failed {tally.failed:,} in {seconds:.1f} s "
+        f"({rate(done, seconds)} orders/s)."
     )
-    if failed:
+    if tally.failed:
         raise typer.Exit(1)
 
 
@@ -434,9 +452,7 @@ def demo(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply the migrations that are missing."""
-    with open_database() as database:
-        revision = migrate.current_revision(database.engine)
-    out.print(f"The database is at revision {revision} (current).")
+    out.print(f"The database is at revision {upgrade_database()} (current).")
 
 
 @db_app.command("check")

@@ -149,6 +149,7 @@ INDIAN_CITIES = (  # city, state, pincode prefix, weight
     ("Kochi", "Kerala", "682", 3), ("Jaipur", "Rajasthan", "302", 2),
     ("Mysuru", "Karnataka", "570", 2), ("Chandigarh", "Chandigarh", "160", 1),
 )
+INDIAN_PHONE_STYLES = ("+91 {a}-{b}", "0{n}", "+91-{n}", "+91{n}", "+91 {a} {b}", "{n}")
 INDIAN_EMAIL_DOMAINS = ("gmail.com", "yahoo.co.in", "outlook.com", "rediffmail.com", "hotmail.com")
 LOCALITIES = (
     "Whitefield", "Koramangala", "Indiranagar", "Andheri West", "Powai", "Baner", "Hinjewadi",
@@ -276,9 +277,10 @@ CHANNEL_PARTNERS = ("Direct", "Square Yards", "PropTiger", "NoBroker", "Anarock"
 PARKING = ("Covered", "Open", "Stilt", "None")
 VIEWS = ("Lake", "Garden", "City", "Pool", "Clubhouse")
 EXTRAS = (  # sku, product, INR price
-    ("PARK-COV", "Covered car parking", 350_000), ("CLUB-MEM", "Clubhouse membership", 250_000),
-    ("MOD-KIT", "Modular kitchen package", 180_000), ("PLC-VIEW", "Preferred location charge",
-                                                       120_000),
+    ("PARK-COV", "Covered car parking", 350_000),
+    ("CLUB-MEM", "Clubhouse membership", 250_000),
+    ("MOD-KIT", "Modular kitchen package", 180_000),
+    ("PLC-VIEW", "Preferred location charge", 120_000),
 )
 REMARKS = (
     "Customer prefers a higher floor", "Loan sanction awaited", "Registration on auspicious day",
@@ -330,6 +332,13 @@ class _Person:
     currency: str
 
 
+SEED_CUSTOMER = _Person(
+    "Rahul Sharma", "9380491257", "rahul.sharma@example.com", "Bengaluru", "Karnataka",
+    "India", "560066", "42, Whitefield, Bengaluru", "INR",
+)
+SEED_CUSTOMER_ORDERS = 4
+
+
 class _Generator:
     def __init__(self, account_id: int, rng: DemoRandom, ids: _Ids, now: datetime) -> None:
         self.account_id = account_id
@@ -341,23 +350,10 @@ class _Generator:
     # -- people ----------------------------------------------------------------------------
 
     def indian_mobile(self) -> str:
-        rng = self.rng
-        while True:
-            number = rng.pick("6789") + rng.digits(9)
-            if number != "9380491257":
-                break
-        style = rng.below(6)
-        if style == 0:
-            return f"+91 {number[:5]}-{number[5:]}"
-        if style == 1:
-            return f"0{number}"
-        if style == 2:
-            return f"+91-{number}"
-        if style == 3:
-            return f"+91{number}"
-        if style == 4:
-            return f"+91 {number[:5]} {number[5:]}"
-        return number
+        number = SEED_CUSTOMER.phone
+        while number == SEED_CUSTOMER.phone:
+            number = self.rng.pick("6789") + self.rng.digits(9)
+        return self.rng.pick(INDIAN_PHONE_STYLES).format(n=number, a=number[:5], b=number[5:])
 
     def email(self, first: str, last: str, domain: str) -> str | None:
         rng = self.rng
@@ -376,10 +372,8 @@ class _Generator:
                 name, ascii_name = rng.pick(DEVANAGARI_NAMES)
                 first, last = ascii_name.split(".")
             else:
-                first_name, last_name = rng.pick(INDIAN_FIRST), rng.pick(INDIAN_LAST)
-                name, first, last = f"{first_name} {last_name}", _slug(first_name), _slug(
-                    last_name
-                )
+                first, last = rng.pick(INDIAN_FIRST), rng.pick(INDIAN_LAST)
+                name, first, last = f"{first} {last}", _slug(first), _slug(last)
             return _Person(
                 name, self.indian_mobile(),
                 self.email(first, last, rng.pick(INDIAN_EMAIL_DOMAINS)), city, state, "India",
@@ -388,9 +382,8 @@ class _Generator:
                 "INR",
             )
         country = rng.pick(INTERNATIONAL)
-        (first_name, first), (last_name, last) = rng.pick(country.first), rng.pick(
-            country.last
-        )
+        first_name, first = rng.pick(country.first)
+        last_name, last = rng.pick(country.last)
         city, state = rng.pick(country.places)
         return _Person(
             f"{first_name} {last_name}", country.phone(rng),
@@ -590,12 +583,6 @@ class _Generator:
             yield from self.order_rows(customer_id, person, moment)
 
 
-SEED_CUSTOMER = _Person(
-    "Rahul Sharma", "9380491257", "rahul.sharma@example.com", "Bengaluru", "Karnataka",
-    "India", "560066", "42, Whitefield, Bengaluru", "INR",
-)
-SEED_CUSTOMER_ORDERS = 4
-
 
 def demo_rows(
     account_id: int,
@@ -748,6 +735,62 @@ def _seed_customer_owner(conn: Connection) -> int | None:
     return owner
 
 
+FIRST_BATCH = 500
+
+
+class _BatchWriter:
+    """Buffers the generated rows per table and writes them all, parents first."""
+
+    def __init__(
+        self, conn: Connection, on_progress: Callable[[int], None] | None, analyze: bool
+    ) -> None:
+        self.conn = conn
+        self.on_progress = on_progress
+        self.analyze = analyze
+        self.buffers: dict[str, list[Row]] = {table.name: [] for table in DEMO_TABLES}
+        self.orders = self.rows = 0
+
+    def add(self, table: Table, row: Row) -> None:
+        self.buffers[table.name].append(row)
+
+    @property
+    def pending_orders(self) -> int:
+        return len(self.buffers[orders.name])
+
+    def flush(self) -> None:
+        first = self.rows == 0
+        for table in DEMO_TABLES:
+            batch = self.buffers[table.name]
+            if batch:
+                insert_many(self.conn, table, batch)
+                self.rows += len(batch)
+                if table is orders:
+                    self.orders += len(batch)
+                batch.clear()
+        if first and self.analyze:
+            # PostgreSQL plans each foreign-key check once per session, the first time,
+            # which was with the tables (nearly) empty and unanalysed: the plan it keeps
+            # can scan a whole index per inserted row, quadratic over a large load.
+            # Statistics now (ANALYZE counts this transaction's rows) make it replan.
+            _analyze(self.conn)
+        if self.on_progress is not None:
+            self.on_progress(self.orders)
+
+
+def _analyze(conn: Connection) -> None:
+    conn.execute(text(f"ANALYZE {', '.join(table.name for table in DEMO_TABLES)}"))
+
+
+def _after_postgres_bulk_load(conn: Connection) -> None:
+    """Move each id sequence past the explicit ids, and refresh the planner's statistics."""
+    for table in DEMO_TABLES:
+        conn.execute(text(
+            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+            f"(SELECT max(id) FROM {table.name}))"
+        ))
+    _analyze(conn)
+
+
 def load_demo(
     database: Database,
     *,
@@ -760,8 +803,8 @@ def load_demo(
     """Create the demo account if missing and add `order_count` orders, in one transaction;
     with `if_missing`, change nothing when the demo account exists already.
 
-    Rows are inserted with explicit ids (Core executemany, `batch_size` orders at a time);
-    on PostgreSQL the tables are locked against concurrent inserts meanwhile and their id
+    Rows are inserted with explicit ids, `batch_size` orders at a time (`insert_many`); on
+    PostgreSQL the tables are locked against concurrent inserts meanwhile and their id
     sequences are moved past the new ids afterwards. `on_progress` gets the orders inserted
     so far after each batch.
     """
@@ -780,34 +823,17 @@ def load_demo(
             raise InvalidRequest.single(
                 "customer_id", f"customer {DEMO_CUSTOMER_ID} belongs to another account"
             )
-        buffers: dict[str, list[Row]] = {table.name: [] for table in DEMO_TABLES}
-        inserted = rows = 0
-
-        def flush() -> None:
-            nonlocal inserted, rows
-            for table in DEMO_TABLES:
-                batch = buffers[table.name]
-                if batch:
-                    insert_many(conn, table, batch)
-                    rows += len(batch)
-                    if table is orders:
-                        inserted += len(batch)
-                    batch.clear()
-            if on_progress is not None:
-                on_progress(inserted)
-
+        writer = _BatchWriter(conn, on_progress, analyze=postgres)
         for table, row in demo_rows(
             account.id, order_count, seed=seed, first_ids=_first_free_ids(conn),
             emit_seed_customer=owner is None,
         ):
-            buffers[table.name].append(row)
-            if table is orders and len(buffers[table.name]) >= batch_size:
-                flush()
-        flush()
+            writer.add(table, row)
+            # A small first batch: PostgreSQL plans its checks before statistics exist.
+            limit = batch_size if writer.rows else min(batch_size, FIRST_BATCH)
+            if table is orders and writer.pending_orders >= limit:
+                writer.flush()
+        writer.flush()
         if postgres:
-            for table in DEMO_TABLES:
-                conn.execute(text(
-                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                    f"(SELECT max(id) FROM {table.name}))"
-                ))
-    return DemoLoad(account, created, inserted, rows, time.perf_counter() - started)
+            _after_postgres_bulk_load(conn)
+    return DemoLoad(account, created, writer.orders, writer.rows, time.perf_counter() - started)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -28,7 +28,6 @@ from ordersearch.tenancy import Account
 from ordersearch.values import parse_int
 
 Format = Literal["auto", "ndjson", "json", "csv"]
-FORMATS: tuple[str, ...] = ("auto", "ndjson", "json", "csv")
 
 # Fields whose CSV cell holds JSON text, and the lists among them (whose items can also be
 # spread over numbered columns: `order_info.product_details.1.sku_id`).
@@ -80,14 +79,14 @@ class Outcome:
     position: int
     ok: bool
     message: str
-    warnings: Sequence[str] = field(default=())
+    warnings: Sequence[str] = ()
 
 
 # --- reading ---------------------------------------------------------------------------
 
 
-def open_source(path: Path, format: Format = "auto") -> Source:
-    """Read `path` as `format`; "auto" means CSV for *.csv, else by the first character:
+def open_source(path: Path, file_format: Format = "auto") -> Source:
+    """Read `path` as `file_format`; "auto" means CSV for *.csv, else by the first character:
     `[` a JSON array, `{` NDJSON (or one pretty-printed JSON object), anything else CSV."""
     try:
         head = _first_bytes(path)
@@ -95,11 +94,11 @@ def open_source(path: Path, format: Format = "auto") -> Source:
         raise ImportFileError(f"cannot read {path}: {exc.strerror or exc}") from None
     if not head.strip():
         raise ImportFileError(f"{path} is empty")
-    chosen = format if format != "auto" else _detect(path, head)
+    chosen = file_format if file_format != "auto" else _detect(path, head)
     if chosen == "csv":
         header, lines = _csv_header_and_lines(path)
         return Source(path, "csv", max(lines - 1, 0), _csv_elements(path, header))
-    if chosen == "json" or (format == "auto" and _is_one_pretty_object(path)):
+    if chosen == "json" or (file_format == "auto" and _is_one_pretty_object(path)):
         elements = _json_elements(path)
         return Source(path, "json", len(elements), iter(elements))
     return Source(path, "ndjson", _count_lines(path, non_blank=True), _ndjson_elements(path))
