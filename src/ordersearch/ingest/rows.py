@@ -9,6 +9,7 @@ themselves.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 import orjson
@@ -17,18 +18,25 @@ from sqlalchemy import Table
 from ordersearch.values import fold, phone_digits, phone_last10
 
 
+@cache
+def _derivations(table: Table) -> tuple[frozenset[str], bool, bool]:
+    """Which derived columns a table has: folded text keys, phone digits, amount value."""
+    names = set(table.c.keys())
+    folded = frozenset(name[: -len("_folded")] for name in names if name.endswith("_folded"))
+    return folded, "phone_digits" in names, "amount_value" in names
+
+
 def with_derived(table: Table, values: dict[str, Any]) -> dict[str, Any]:
+    folded_keys, has_phone, has_amount = _derivations(table)
     derived = dict(values)
-    columns = table.c
     for key, value in values.items():
-        folded = f"{key}_folded"
-        if folded in columns:
-            derived[folded] = None if value is None else fold(str(value))
-    if "phone" in values and "phone_digits" in columns:
+        if key in folded_keys:
+            derived[f"{key}_folded"] = None if value is None else fold(str(value))
+    if has_phone and "phone" in values:
         digits = phone_digits(values["phone"]) if values["phone"] else ""
         derived["phone_digits"] = digits or None
         derived["phone_last10"] = phone_last10(digits)
-    if "amount" in values and "amount_value" in columns:
+    if has_amount and "amount" in values:
         amount = values["amount"]
         derived["amount_value"] = None if amount is None else float(Decimal(amount))
     return derived
