@@ -7,9 +7,13 @@ Service errors become one red line on stderr and exit status 1, never a tracebac
 
 from __future__ import annotations
 
+import csv
+import itertools
+import os
 import shlex
 import sys
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -21,7 +25,9 @@ from typing import Annotated, Any, cast
 import orjson
 import typer
 import uvicorn
+from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -31,10 +37,12 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.table import Table
 from sqlalchemy.exc import ArgumentError, OperationalError
 from typer.core import TyperGroup
 
 from ordersearch import accounts as accounts_service
+from ordersearch import client as api_client
 from ordersearch import importer
 from ordersearch.api.routes import ADD_UPDATE_PATH, PULL_PATH
 from ordersearch.db import migrate
@@ -444,6 +452,198 @@ def demo(
         f"orders/s. User {DEMO_USERNAME}, password {DEMO_PASSWORD}.",
         markup=False,
     )
+
+
+# --- pull ----------------------------------------------------------------------------
+
+
+class PullOutput(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+# The table's columns: views 2 and 3, then view 1 (which has no customer name or amount).
+TABLE_COLUMNS = (
+    ("orderId", "erpOrderId", "customerName", "createDate", "bookingStatus", "amount"),
+    ("orderId", "erpOrderId", "customerId", "createDate", "bookingStatus", "bookingSubStatus"),
+)
+TABLE_HEADERS = {
+    "orderId": "order", "erpOrderId": "erp order", "customerName": "customer",
+    "customerId": "customer", "createDate": "created",
+    "bookingStatus": "status", "bookingSubStatus": "sub-status",
+}
+TABLE_DEFAULT_LIMIT = 100
+
+
+def _filter_pairs(pairs: list[str]) -> dict[str, Any]:
+    """`KEY=VALUE` options as body keys; a VALUE that starts with { or [ is read as JSON."""
+    filters: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise fail(f"--filter {pair!r}: expected KEY=VALUE, e.g. attr1=Tower B")
+        if value.lstrip().startswith(("{", "[")):
+            try:
+                filters[key.strip()] = orjson.loads(value)
+            except orjson.JSONDecodeError as exc:
+                raise fail(f"--filter {pair!r}: not valid JSON: {exc}") from None
+        else:
+            filters[key.strip()] = value
+    return filters
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, dict | list):
+        return orjson.dumps(value).decode()
+    return "" if value is None else str(value)
+
+
+def _table_cell(column: str, value: Any) -> str:
+    if column == "createDate" and isinstance(value, str):
+        return value[:16].replace("T", " ")  # local time of the account, to the minute
+    return escape(_cell(value))
+
+
+def _print_table(orders: api_client.OrderIterator, limit: int) -> None:
+    rows = list(itertools.islice(orders, limit))
+    if not rows:
+        out.print("No orders match.")
+        return
+    columns = next(c for c in (*TABLE_COLUMNS, tuple(rows[0])[:6]) if set(c) <= set(rows[0]))
+    total = orders.total_count
+    table = Table(
+        box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
+        caption=None if total is None else f"{len(rows):,} of {total:,} orders",
+    )
+    for column in columns:
+        wrap = column in ("customerName", "bookingStatus", "bookingSubStatus")
+        table.add_column(TABLE_HEADERS.get(column, column), no_wrap=not wrap, overflow="fold")
+    for order in rows:
+        table.add_row(*(_table_cell(c, order.get(c)) for c in columns))
+    out.print(table)
+
+
+def _write_orders(orders: api_client.OrderIterator, output: PullOutput, limit: int | None) -> None:
+    if output is PullOutput.table:
+        _print_table(orders, limit or TABLE_DEFAULT_LIMIT)
+        return
+    rows = itertools.islice(orders, limit) if limit else orders
+    if output is PullOutput.json:
+        for order in rows:
+            sys.stdout.write(orjson.dumps(order).decode() + "\n")
+        return
+    writer = csv.writer(sys.stdout)
+    header: list[str] | None = None
+    for order in rows:
+        if header is None:
+            header = list(order)
+            writer.writerow(header)
+        writer.writerow([_cell(order.get(key)) for key in header])
+
+
+@app.command("pull")
+def pull_command(
+    cm_id: CmId,
+    username: Annotated[
+        str, typer.Option(envvar="ORDERSEARCH_USERNAME", help="The API user's name.")
+    ],
+    url: Annotated[
+        str, typer.Option(envvar="ORDERSEARCH_URL", help="The server's base URL.")
+    ] = "http://127.0.0.1:8000",
+    password_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--password-stdin",
+            help="Read the password from stdin (one trailing newline is dropped); else "
+            "$ORDERSEARCH_PASSWORD, else it is prompted for.",
+        ),
+    ] = False,
+    customer_ids: Annotated[
+        str | None, typer.Option(help="Customer ids, comma-separated.")
+    ] = None,
+    order_ids: Annotated[str | None, typer.Option(help="Order ids, comma-separated.")] = None,
+    enquiry_ids: Annotated[
+        str | None, typer.Option(help="Enquiry (lead) ids, comma-separated.")
+    ] = None,
+    erp_order_id: Annotated[
+        str | None, typer.Option(help="ERP order ids, comma-separated, exact.")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="Part of the customer's name.")] = None,
+    phone: Annotated[
+        str | None, typer.Option(help="Phones (customer's or a contact's), comma-separated.")
+    ] = None,
+    email: Annotated[
+        str | None, typer.Option(help="E-mail addresses, comma-separated.")
+    ] = None,
+    city: Annotated[str | None, typer.Option(help="Customer cities, comma-separated.")] = None,
+    booking_status: Annotated[
+        str | None, typer.Option(help="Booking statuses, comma-separated.")
+    ] = None,
+    create_start: Annotated[
+        str | None, typer.Option(help="Created on or after (yyyy-MM-dd[ HH:mm[:ss]]).")
+    ] = None,
+    create_end: Annotated[
+        str | None, typer.Option(help="Created on or before (a date alone: that whole day).")
+    ] = None,
+    booking_start: Annotated[str | None, typer.Option(help="Booked on or after.")] = None,
+    booking_end: Annotated[str | None, typer.Option(help="Booked on or before.")] = None,
+    filter_pairs: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--filter", metavar="KEY=VALUE",
+            help="Any Pull filter by its body key (docs/pull-orders.md), repeatable: "
+            "--filter attr1='Tower B' --filter 'additionalFields={\"floor\": 3}' "
+            "(a VALUE starting with { or [ is JSON).",
+        ),
+    ] = None,
+    sort: Annotated[
+        str | None, typer.Option(help="sortParam, e.g. 'amount desc' (default createDate desc).")
+    ] = None,
+    view: Annotated[int, typer.Option(min=1, max=3, help="viewId: 1, 2 or 3.")] = 2,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help=f"At most N orders in all (default: all; {TABLE_DEFAULT_LIMIT} for "
+            "the table)."
+        ),
+    ] = None,
+    output: Annotated[
+        PullOutput, typer.Option(help="table, json (one order per line) or csv.")
+    ] = PullOutput.table,
+) -> None:
+    """Search a server's orders with the Pull Order API, following every page."""
+    named = {
+        "customerIds": customer_ids, "orderIds": order_ids, "enquiryIds": enquiry_ids,
+        "erpOrderId": erp_order_id, "name": name, "phone": phone, "email": email,
+        "city": city, "bookingStatus": booking_status, "createStartDate": create_start,
+        "createEndDate": create_end, "bookingStartDate": booking_start,
+        "bookingEndDate": booking_end,
+    }
+    filters = {key: value for key, value in named.items() if value is not None}
+    filters.update(_filter_pairs(filter_pairs or []))
+    reserved = sorted(api_client.RESERVED_KEYS & set(filters))
+    if reserved:
+        raise fail(f"--filter {reserved[0]}: not a filter; use --cm-id, --view, --sort, --limit")
+    if password_stdin:
+        password = strip_one_newline(sys.stdin.read())
+    elif "ORDERSEARCH_PASSWORD" in os.environ:
+        password = os.environ["ORDERSEARCH_PASSWORD"]
+    else:
+        password = typer.prompt("Password", hide_input=True)
+    if limit is None and output is PullOutput.table:
+        limit = TABLE_DEFAULT_LIMIT
+    page_size = min(limit or api_client.MAX_PAGE_SIZE, api_client.MAX_PAGE_SIZE)
+    try:
+        with api_client.Client(url, username, password, cm_id=cm_id) as client:
+            orders = client.pull(view_id=view, sort=sort, page_size=page_size, **filters)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", api_client.ApiWarning)  # printed below
+                _write_orders(orders, output, limit)
+            for warning in orders.warnings:
+                err.print(f"warning: {warning}", style="yellow", markup=False)
+    except api_client.ClientError as exc:
+        raise fail(str(exc)) from None
 
 
 # --- db --------------------------------------------------------------------------------

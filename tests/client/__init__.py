@@ -1,0 +1,1 @@
+"""Tests of the Python client (ordersearch.client) and of `ordersearch pull`."""
