@@ -17,6 +17,7 @@
   trigram index: the same declaration is a plain B-tree there, which substring search
   does not use (see docs/performance.md: the scan of the account's (account_id,
   name_folded) index is what SQLite does).
+- ANALYZE of the four tables, so the planners know the new indexes.
 
 Revision ID: 0002
 Revises: 0001
@@ -65,6 +66,10 @@ def upgrade() -> None:
     else:
         with op.batch_alter_table("customers") as batch:
             batch.create_index("ix_customers_name_trgm", ["name_folded"])
+    # Statistics for the new indexes: without them SQLite's planner guessed, and scanned a
+    # whole account through the new agreement-date index for an additionalFields filter.
+    for table in ("customers", "enquiries", "orders", "order_fields"):
+        op.execute(f"ANALYZE {table}")
 
 
 def downgrade() -> None:

@@ -1,0 +1,1 @@
+"""Benchmarks of ordersearch: scripts that print numbers (see docs/performance.md)."""
