@@ -12,7 +12,7 @@ from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Delete, Select, Table, Update, delete, select, update
+from sqlalchemy import Delete, FromClause, Select, Table, Update, delete, select, update
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class Account:
         )
 
 
-def scoped(account: Account, table: Table, *columns: Any) -> Select[Any]:
+def scoped(account: Account, table: FromClause, *columns: Any) -> Select[Any]:
     """SELECT from `table` (or of `columns` from it), already limited to the account."""
     statement = select(*columns) if columns else select(table)
     return statement.select_from(table).where(table.c.account_id == account.id)

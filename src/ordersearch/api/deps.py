@@ -9,11 +9,12 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import Connection
+from starlette.requests import ClientDisconnect
 
 from ordersearch.auth import Authenticator, Principal
 from ordersearch.config import MAX_BODY_BYTES, Settings
 from ordersearch.db.engine import Database
-from ordersearch.errors import AuthenticationFailed, PayloadTooLarge
+from ordersearch.errors import AuthenticationFailed, InvalidRequest, PayloadTooLarge
 from ordersearch.jsonbody import parse_body
 
 
@@ -47,11 +48,15 @@ async def json_body(request: Request) -> Any:
         raise PayloadTooLarge()
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise PayloadTooLarge()
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise PayloadTooLarge()
+            chunks.append(chunk)
+    except ClientDisconnect:
+        # Nobody is left to read an answer; end the request without logging a trace.
+        raise InvalidRequest.single("body", "the client disconnected before sending it") from None
     return parse_body(b"".join(chunks))
 
 
@@ -95,6 +100,7 @@ def current_principal(
         request, principal.account.subdomain, settings.base_domain
     ):
         raise AuthenticationFailed()
+    request.state.cm_id = principal.account.cm_id
     return principal
 
 

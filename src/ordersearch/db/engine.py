@@ -70,8 +70,15 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
+    # psycopg prepares a statement after a few executions, and PostgreSQL may then switch
+    # to a generic plan; with one tenant holding half the rows a generic plan can be 100x
+    # slower (an additionalFields count: 5.4 s generic, 23 ms custom). Plan every
+    # execution with its own values.
+    connect_args = {"options": "-c plan_cache_mode=force_custom_plan"}
+    connect_args.update(kwargs.pop("connect_args", {}))
     return create_engine(
         url,
+        connect_args=connect_args,
         pool_size=kwargs.pop("pool_size", 10),
         max_overflow=kwargs.pop("max_overflow", 20),
         pool_pre_ping=True,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, not_, or_, select, union
+from sqlalchemy import ColumnElement, Table, and_, false, not_, or_, select, union
 from sqlalchemy.sql.elements import ColumnClause
 
 from ordersearch.db.tables import ATTR_NAMES, contacts, customers, enquiries, order_fields, orders
@@ -38,10 +38,25 @@ Condition = Callable[[Account, Any], ColumnElement[bool]]
 
 
 @dataclass(frozen=True)
+class Related:
+    """A condition on the order's enquiry or customer row.
+
+    query.py merges every Related condition on the same table into ONE
+    `orders.<key> IN (SELECT id FROM <table> WHERE account AND c1 AND c2 ...)`, so the
+    planner can drive it with the index that fits all of them (e.g. assignee + status)
+    instead of intersecting one list per filter.
+    """
+
+    table: Table
+    key: ColumnClause[Any]  # the orders column that points at `table`
+    inner: Callable[[Any], ColumnElement[bool]]
+
+
+@dataclass(frozen=True)
 class FilterSpec:
     key: str
     kind: Kind
-    condition: Condition
+    condition: Condition | Related
     description: str
     aliases: tuple[str, ...] = ()
     # DATE_RANGE filters are written as two keys; `key` names the pair in docs.
@@ -70,21 +85,12 @@ def _in(column: ColumnClause[Any]) -> Condition:
     return lambda _account, values: column.in_(values)
 
 
-def _via_enquiry(condition: Callable[[Any], Any]) -> Condition:
-    def build(account: Account, value: Any) -> ColumnElement[bool]:
-        matching = scoped(account, enquiries, enquiries.c.id).where(condition(value))
-        return orders.c.enquiry_id.in_(matching)
-
-    return build
+def _via_enquiry(inner: Callable[[Any], ColumnElement[bool]]) -> Related:
+    return Related(enquiries, orders.c.enquiry_id, inner)
 
 
-def _via_customer(condition: Callable[[Any], Any]) -> Condition:
-    def build(account: Account, value: Any) -> ColumnElement[bool]:
-        return orders.c.customer_id.in_(
-            scoped(account, customers, customers.c.id).where(condition(value))
-        )
-
-    return build
+def _via_customer(inner: Callable[[Any], ColumnElement[bool]]) -> Related:
+    return Related(customers, orders.c.customer_id, inner)
 
 
 def _customer_or_contact(column: str) -> Condition:
@@ -118,11 +124,8 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _name(account: Account, folded: str) -> ColumnElement[bool]:
-    pattern = f"%{_escape_like(folded)}%"
-    return _via_customer(lambda p: customers.c.name_folded.like(p, escape="\\"))(
-        account, pattern
-    )
+def _name_contains(folded: str) -> ColumnElement[bool]:
+    return customers.c.name_folded.like(f"%{_escape_like(folded)}%", escape="\\")
 
 
 def _between(column: ColumnClause[Any]) -> Callable[[DateBounds], ColumnElement[bool]]:
@@ -141,7 +144,7 @@ def _order_dates(column: ColumnClause[Any]) -> Condition:
     return lambda _account, bounds: _between(column)(bounds)
 
 
-def _enquiry_dates(column: ColumnClause[Any]) -> Condition:
+def _enquiry_dates(column: ColumnClause[Any]) -> Related:
     return _via_enquiry(_between(column))
 
 
@@ -153,19 +156,29 @@ def _not_assigned_to(account: Account, ids: list[int]) -> ColumnElement[bool]:
 
 
 def _additional_fields(account: Account, pairs: dict[str, str]) -> ColumnElement[bool]:
-    return and_(
-        *(
-            orders.c.id.in_(
-                scoped(account, order_fields, order_fields.c.order_id).where(
-                    order_fields.c.key_folded == key, order_fields.c.value_folded == value
-                )
+    """One subquery joining the pairs on order_id: each further pair is an index probe."""
+    fields = [order_fields.alias(f"field_{i}") for i in range(len(pairs))]
+    first = fields[0]
+    matching = scoped(account, first, first.c.order_id)
+    for alias, (key, value) in zip(fields, pairs.items(), strict=True):
+        if alias is not first:
+            matching = matching.join(
+                alias,
+                and_(
+                    alias.c.order_id == first.c.order_id,
+                    alias.c.account_id == account.id,
+                    alias.c.key_folded == key,
+                    alias.c.value_folded == value,
+                ),
             )
-            for key, value in pairs.items()
-        )
-    )
+        else:
+            matching = matching.where(alias.c.key_folded == key, alias.c.value_folded == value)
+    return orders.c.id.in_(matching)
 
 
-def _date_range(key: str, start: str, end: str, condition: Condition, what: str) -> FilterSpec:
+def _date_range(
+    key: str, start: str, end: str, condition: Condition | Related, what: str
+) -> FilterSpec:
     return FilterSpec(key, Kind.DATE_RANGE, condition, what, start_key=start, end_key=end)
 
 
@@ -181,7 +194,7 @@ FILTERS: tuple[FilterSpec, ...] = (
                "ERP order id (exact, case kept)"),
     FilterSpec("erpInvoiceId", Kind.EXACT_LIST, _in(orders.c.erp_invoice_id),
                "ERP invoice id (exact, case kept)"),
-    FilterSpec("name", Kind.SUBSTRING, _name,
+    FilterSpec("name", Kind.SUBSTRING, _via_customer(_name_contains),
                "case-insensitive substring of the customer's name"),
     FilterSpec("phone", Kind.PHONE, _phone, "customer's or any contact's phone"),
     FilterSpec("email", Kind.TEXT_LIST, _customer_or_contact("email_folded"),

@@ -8,21 +8,45 @@ from sqlalchemy import ColumnElement, Select, and_, collate, func, or_, tuple_
 
 from ordersearch.db.tables import customers, orders
 from ordersearch.search.cursor import Cursor
+from ordersearch.search.filters import Related
 from ordersearch.search.parse import PullQuery
+from ordersearch.search.render import VIEW_FIELDS
 from ordersearch.search.sorting import Sort
 from ordersearch.tenancy import Account, scoped
 
-PAGE_COLUMNS = (
-    *orders.c,
-    customers.c.name.label("customer_name"),
-    customers.c.phone.label("customer_phone"),
-    customers.c.email.label("customer_email"),
-    customers.c.name_folded.label("customer_name_folded"),
-)
+# Every column a page row may carry, by the name render.py and sorting.py read it under.
+_ROW_COLUMNS: dict[str, ColumnElement[Any]] = {
+    **{column.key: column for column in orders.c},
+    "customer_name": customers.c.name.label("customer_name"),
+    "customer_phone": customers.c.phone.label("customer_phone"),
+    "customer_email": customers.c.email.label("customer_email"),
+    "customer_name_folded": customers.c.name_folded.label("customer_name_folded"),
+}
+
+
+def page_columns(query: PullQuery) -> list[ColumnElement[Any]]:
+    """Only what the view renders (JSON columns are costly to decode), plus the keys."""
+    names = {"id", "customer_id", "enquiry_id", query.sort.field.row_key}
+    names.update(row_key for _, row_key in VIEW_FIELDS[query.view])
+    if query.view == 3:
+        names.add("additional_fields")
+    return [column for name, column in _ROW_COLUMNS.items() if name in names]
 
 
 def _where(account: Account, query: PullQuery) -> list[ColumnElement[bool]]:
-    return [applied.spec.condition(account, applied.value) for applied in query.filters]
+    clauses: list[ColumnElement[bool]] = []
+    related: dict[str, tuple[Related, list[ColumnElement[bool]]]] = {}
+    for applied in query.filters:
+        condition = applied.spec.condition
+        if isinstance(condition, Related):
+            _, inner = related.setdefault(condition.table.name, (condition, []))
+            inner.append(condition.inner(applied.value))
+        else:
+            clauses.append(condition(account, applied.value))
+    for condition, inner in related.values():
+        table = condition.table
+        clauses.append(condition.key.in_(scoped(account, table, table.c.id).where(*inner)))
+    return clauses
 
 
 def count_statement(account: Account, query: PullQuery) -> Select[Any]:
@@ -57,7 +81,7 @@ def page_statement(account: Account, query: PullQuery, dialect: str) -> Select[A
     sort = query.sort
     column = _sort_column(sort, dialect)
     statement = (
-        scoped(account, orders, *PAGE_COLUMNS)
+        scoped(account, orders, *page_columns(query))
         .join(
             customers,
             and_(customers.c.id == orders.c.customer_id, customers.c.account_id == account.id),

@@ -77,19 +77,33 @@ ITEM_FIELDS = (
 )
 
 
-def _shape(row: Any, fields: tuple[tuple[str, str], ...], tz: ZoneInfo) -> dict[str, Any]:
-    shaped = {}
-    for key, row_key in fields:
-        value = row._mapping[row_key]
-        shaped[key] = render_datetime(value, tz) if isinstance(value, datetime) else value
+def _shape_all(
+    rows: list[Any], fields: tuple[tuple[str, str], ...], tz: ZoneInfo
+) -> list[dict[str, Any]]:
+    """Rows -> dicts; positions are looked up once per result, not per value."""
+    if not rows:
+        return []
+    position = {name: i for i, name in enumerate(rows[0]._fields)}
+    picks = [(key, position[row_key]) for key, row_key in fields]
+    shaped = []
+    for row in rows:
+        values = {}
+        for key, i in picks:
+            value = row[i]
+            values[key] = render_datetime(value, tz) if isinstance(value, datetime) else value
+        shaped.append(values)
     return shaped
+
+
+def _shape(row: Any, fields: tuple[tuple[str, str], ...], tz: ZoneInfo) -> dict[str, Any]:
+    return _shape_all([row], fields, tz)[0]
 
 
 def render_orders(
     conn: Connection, account: Account, rows: list[Any], view: int
 ) -> list[dict[str, Any]]:
     tz = account.tz
-    rendered = [_shape(row, VIEW_FIELDS[view], tz) for row in rows]
+    rendered = _shape_all(rows, VIEW_FIELDS[view], tz)
     if view == 3 and rows:
         _add_full_details(conn, account, rows, rendered)
     return rendered

@@ -18,10 +18,13 @@ def pull_orders(conn: Connection, account: Account, body: Any) -> dict[str, Any]
     rows = list(conn.execute(page_statement(account, query, conn.dialect.name)))
     has_more = len(rows) > query.limit
     rows = rows[: query.limit]
+    total: int | None = None
     if query.include_total:
-        total: int | None = conn.scalar(count_statement(account, query))
-    else:
-        total = None
+        if not has_more and query.cursor is None and (rows or query.offset == 0):
+            # The page holds the last match: the count would say the same.
+            total = query.offset + len(rows)
+        else:
+            total = conn.scalar(count_statement(account, query))
     next_cursor = None
     if has_more and rows:
         next_cursor = encode_cursor(query, sort_value(query, rows[-1]), rows[-1].id)
