@@ -25,6 +25,7 @@ from ordersearch.errors import AuthenticationFailed, Forbidden, TooManyRequests
 from ordersearch.tenancy import Account
 
 Clock = Callable[[], float]
+MAX_PARALLEL_HASHES = 2
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,11 @@ class Authenticator:
         self._lock = threading.Lock()
         self._dummy_hash = password_hasher.hash(secrets.token_hex(16))
         self.hash_verifications = 0  # observable by tests: a warm request pays none
+        # A cold burst must not run one 64 MiB argon2 verification per request: requests
+        # with the same credentials queue on one stripe and the first one fills the cache
+        # for the others, and at most MAX_PARALLEL_HASHES verifications run at once.
+        self._stripes = [threading.Lock() for _ in range(64)]
+        self._hash_slots = threading.BoundedSemaphore(MAX_PARALLEL_HASHES)
 
     def _digest(self, username: str, password: str) -> bytes:
         message = username.encode() + b"\x00" + password.encode()
@@ -133,21 +139,16 @@ class Authenticator:
         return AuthenticationFailed()
 
     def _verify_hash(self, user: ApiUser | None, password: str) -> bool:
-        self.hash_verifications += 1
-        try:
-            return password_hasher.verify(
-                user.password_hash if user else self._dummy_hash, password
-            ) and user is not None
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            return False
+        with self._hash_slots:
+            self.hash_verifications += 1
+            try:
+                return password_hasher.verify(
+                    user.password_hash if user else self._dummy_hash, password
+                ) and user is not None
+            except (VerifyMismatchError, VerificationError, InvalidHashError):
+                return False
 
-    def authenticate(
-        self, conn: Connection, username: str, password: str, client: str
-    ) -> Principal:
-        self._check_throttle(username, client)
-        user = load_user(conn, username)
-        digest = self._digest(username, password)
-        now = self.clock()
+    def _cached(self, user: ApiUser | None, digest: bytes) -> Principal | None:
         with self._lock:
             cached = self._cache.get(digest)
         if (
@@ -156,18 +157,37 @@ class Authenticator:
             and cached is not None
             and cached.user_id == user.id
             and cached.version == user.version
-            and cached.expires > now
+            and cached.expires > self.clock()
         ):
             return Principal(user.id, user.username, user.role, user.account)
-        if not self._verify_hash(user, password) or user is None or not user.enabled:
+        return None
+
+    def authenticate(
+        self, conn: Connection, username: str, password: str, client: str
+    ) -> Principal:
+        self._check_throttle(username, client)
+        user = load_user(conn, username)
+        digest = self._digest(username, password)
+        principal = self._cached(user, digest)
+        if principal is not None:
+            return principal
+        with self._stripes[digest[0] % len(self._stripes)]:
+            # While this request waited, another may have verified the same credentials,
+            # or failures may have reached the throttle.
+            principal = self._cached(user, digest)
+            if principal is not None:
+                return principal
+            self._check_throttle(username, client)
+            if not self._verify_hash(user, password) or user is None or not user.enabled:
+                with self._lock:
+                    self._cache.pop(digest, None)
+                raise self._fail(username, client)
             with self._lock:
-                self._cache.pop(digest, None)
-            raise self._fail(username, client)
-        with self._lock:
-            self._cache[digest] = _Verified(user.id, user.version, now + self.cache_ttl)
-            self._cache.move_to_end(digest)
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+                expires = self.clock() + self.cache_ttl
+                self._cache[digest] = _Verified(user.id, user.version, expires)
+                self._cache.move_to_end(digest)
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
         return Principal(user.id, user.username, user.role, user.account)
 
     def reject_malformed(self, client: str) -> AuthenticationFailed:

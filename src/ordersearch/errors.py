@@ -71,3 +71,11 @@ class TooManyRequests(OrderSearchError):
     def __init__(self, retry_after: int, message: str | None = None) -> None:
         self.retry_after = retry_after
         super().__init__(message)
+
+
+class ServiceUnavailable(OrderSearchError):
+    """503: the database is locked past its timeout or unreachable; nothing was changed."""
+
+    status_code = 503
+    default_message = "The database is busy or unreachable; retry shortly"
+    retry_after = 1

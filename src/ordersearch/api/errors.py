@@ -6,11 +6,12 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from ordersearch.api.responses import JSONResponse, error_response, failure_body
-from ordersearch.errors import OrderSearchError
+from ordersearch.errors import OrderSearchError, ServiceUnavailable
 
 logger = logging.getLogger("ordersearch.api")
 
@@ -43,6 +44,13 @@ async def _validation_error(_request: Request, exc: Exception) -> Response:
     return JSONResponse(failure_body("Invalid request", errors=errors), status_code=400)
 
 
+async def _database_unavailable(request: Request, exc: Exception) -> Response:
+    # SQLite past its busy timeout, PostgreSQL down: the transaction was rolled back, so a
+    # retry is safe; the client gets 503 with Retry-After rather than a bare 500.
+    logger.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+    return error_response(ServiceUnavailable())
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
     # The client learns nothing about the failure; the log keeps the trace.
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
@@ -53,4 +61,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(OrderSearchError, _ordersearch_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(OperationalError, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -7,7 +7,12 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
-from ordersearch.errors import InvalidRequest, OrderSearchError, TooManyRequests
+from ordersearch.errors import (
+    InvalidRequest,
+    OrderSearchError,
+    ServiceUnavailable,
+    TooManyRequests,
+)
 
 
 class JSONResponse(Response):
@@ -28,6 +33,6 @@ def error_response(exc: OrderSearchError) -> JSONResponse:
         body["errors"] = [e.as_dict() for e in exc.errors]
     if exc.status_code == 401:
         headers["WWW-Authenticate"] = 'Basic realm="ordersearch"'
-    if isinstance(exc, TooManyRequests):
+    if isinstance(exc, TooManyRequests | ServiceUnavailable):
         headers["Retry-After"] = str(exc.retry_after)
     return JSONResponse(body, status_code=exc.status_code, headers=headers)
