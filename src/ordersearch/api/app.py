@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from ordersearch.api.console import router as console_router
 from ordersearch.api.errors import install_error_handlers
+from ordersearch.api.observability import install_observability
+from ordersearch.api.openapi import install_openapi
 from ordersearch.api.routes import router
 from ordersearch.auth import Authenticator
 from ordersearch.config import Settings
@@ -31,4 +34,7 @@ def create_app(
     )
     install_error_handlers(app)
     app.include_router(router)
+    app.include_router(console_router)
+    install_openapi(app)
+    install_observability(app)
     return app

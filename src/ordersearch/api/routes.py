@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from starlette.responses import StreamingResponse
 
 from ordersearch.api.deps import CurrentPrincipal, Db, JsonBody, ReadConn, WritePrincipal
+from ordersearch.api.openapi import ADD_UPDATE_OPERATION, EXPORT_OPERATION, PULL_OPERATION
 from ordersearch.api.responses import JSONResponse
 from ordersearch.ingest.service import add_update
 from ordersearch.search.export import plan_export, stream_export
@@ -25,12 +26,24 @@ def healthz() -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-@router.post(PULL_PATH, summary="Pull orders (search)")
+@router.get("/readyz", include_in_schema=False)
+def readyz(request: Request) -> JSONResponse:
+    """Ready: the database answers and its schema is at the code's migration head."""
+    status, body = request.app.state.readiness.check()
+    return JSONResponse(body, status_code=status)
+
+
+@router.post(PULL_PATH, summary="Pull orders (search)", openapi_extra=PULL_OPERATION)
 def pull(principal: CurrentPrincipal, body: JsonBody, conn: ReadConn) -> JSONResponse:
     return JSONResponse(pull_orders(conn, principal.account, body))
 
 
-@router.post(EXPORT_PATH, summary="Export every matching order as NDJSON or CSV")
+@router.post(
+    EXPORT_PATH,
+    summary="Export every matching order as NDJSON or CSV",
+    response_class=StreamingResponse,
+    openapi_extra=EXPORT_OPERATION,
+)
 def export(principal: CurrentPrincipal, body: JsonBody, database: Db) -> StreamingResponse:
     plan = plan_export(principal.account, body)
     return StreamingResponse(
@@ -38,7 +51,7 @@ def export(principal: CurrentPrincipal, body: JsonBody, database: Db) -> Streami
     )
 
 
-@router.post(ADD_UPDATE_PATH, summary="Add or update orders")
+@router.post(ADD_UPDATE_PATH, summary="Add or update orders", openapi_extra=ADD_UPDATE_OPERATION)
 def add_update_orders(principal: WritePrincipal, body: JsonBody, database: Db) -> JSONResponse:
     result: Any = add_update(database, principal.account, body)
     return JSONResponse(result)

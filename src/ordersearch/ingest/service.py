@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import JSON, ColumnElement, Connection, Row, Table, insert, or_, text
 
 from ordersearch.accounts import resolve_employee
+from ordersearch.api.observability import counted_ingest
 from ordersearch.db.engine import Database
 from ordersearch.db.tables import (
     contacts,
@@ -81,6 +82,7 @@ def _failure(message: str, errors: list[dict[str, str]]) -> dict[str, Any]:
     return {"status": "failed", "message": message, "errors": errors}
 
 
+@counted_ingest
 def ingest_one(database: Database, account: Account, element: Any) -> dict[str, Any]:
     """One element in its own transaction: all of it is written, or (raising) none."""
     with database.write() as conn:
