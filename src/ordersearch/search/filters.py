@@ -155,12 +155,12 @@ def _not_assigned_to(account: Account, ids: list[int]) -> ColumnElement[bool]:
     return or_(orders.c.enquiry_id.is_(None), not_(orders.c.enquiry_id.in_(assigned)))
 
 
-def _additional_fields(account: Account, pairs: dict[str, str]) -> ColumnElement[bool]:
+def _additional_fields(account: Account, pairs: list[tuple[str, str]]) -> ColumnElement[bool]:
     """One subquery joining the pairs on order_id: each further pair is an index probe."""
     fields = [order_fields.alias(f"field_{i}") for i in range(len(pairs))]
     first = fields[0]
     matching = scoped(account, first, first.c.order_id)
-    for alias, (key, value) in zip(fields, pairs.items(), strict=True):
+    for alias, (key, value) in zip(fields, pairs, strict=True):
         if alias is not first:
             matching = matching.join(
                 alias,

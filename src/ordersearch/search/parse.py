@@ -121,19 +121,24 @@ def _parse_list_value(spec: FilterSpec, raw: Any) -> list[Any]:
     return _dedupe(texts)  # EXACT_LIST
 
 
-def _parse_field_map(raw: Any) -> dict[str, str]:
+def _parse_field_map(raw: Any) -> list[tuple[str, str]]:
+    """Folded (key, value) pairs, every one of which must hold.
+
+    A list, not a dict: `{"color": "red", "COLOR": "blue"}` asks for two different
+    values of one field and so matches nothing; folding into a dict would drop one.
+    """
     if not isinstance(raw, dict):
         raise ValueError(f"{show(raw)} is not an object of {{key: value}} pairs")
     if len(raw) > MAX_LIST_ITEMS:
         raise ValueError(f"has {len(raw)} pairs; at most {MAX_LIST_ITEMS} are allowed")
-    pairs = {}
+    pairs: list[tuple[str, str]] = []
     for key, value in raw.items():
         if is_blank(value):
             continue
         text = field_text(value)
         assert text is not None
-        pairs[fold(_text(key))] = fold(_text(text))
-    return pairs
+        pairs.append((fold(_text(key)), fold(_text(text))))
+    return sorted(set(pairs))
 
 
 def _parse_date_range(
