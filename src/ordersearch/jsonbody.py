@@ -46,8 +46,30 @@ def strip_comments(text: str) -> str:
     return "".join(out)
 
 
+MAX_DEPTH = 32
+
+
+def _check_depth(value: Any) -> None:
+    """No body the API takes nests deeper than a few levels; deeper ones are refused here
+    rather than met by recursion in every parser and error message downstream."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > MAX_DEPTH:
+                raise InvalidRequest.single("body", f"is nested deeper than {MAX_DEPTH} levels")
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+
+
 def parse_body(raw: bytes) -> Any:
     """Parse a request body as JSON, comments allowed; 400 naming the problem otherwise."""
+    body = _parse(raw)
+    _check_depth(body)
+    return body
+
+
+def _parse(raw: bytes) -> Any:
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError:

@@ -24,7 +24,10 @@ def is_blank(value: Any) -> bool:
 
 def show(value: Any) -> str:
     """A bad value as quoted in an error message, kept short."""
-    text = repr(value) if isinstance(value, str) else str(value)
+    try:
+        text = repr(value) if isinstance(value, str) else str(value)
+    except RecursionError:
+        return "a deeply nested value"
     return text if len(text) <= 80 else text[:77] + "..."
 
 
@@ -75,8 +78,8 @@ def phone_last10(digits: str) -> str | None:
 
 
 def parse_decimal(value: Any) -> Decimal:
-    if isinstance(value, bool):
-        raise ValueError("not a decimal number")
+    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+        raise ValueError(f"not a decimal number: {show(value)}")
     try:
         number = Decimal(str(value).strip())
     except InvalidOperation:

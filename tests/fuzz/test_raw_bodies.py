@@ -12,9 +12,7 @@ answer must be one of:
 and never a 5xx, a stack trace, SQL, a driver name or HTML. After a 4xx of add-update
 the database is unchanged: every table has the rows it had before.
 
-Known server bugs are reproduced by the `test_bug_*` tests at the end, marked
-`xfail(strict=True)` where they fail; the random tests steer around those exact inputs
-(see `_known_bug`) so that they keep guarding everything else.
+Inputs that once answered 500 stay as `test_regression_*` tests at the end.
 
 `ORDERSEARCH_FUZZ_EXAMPLES=N` runs N examples per property instead of `DEFAULT_EXAMPLES`.
 """
@@ -40,9 +38,7 @@ from ordersearch.auth import Authenticator
 from ordersearch.config import MAX_BODY_BYTES
 from ordersearch.db.engine import Database
 from ordersearch.db.tables import metadata
-from ordersearch.errors import InvalidRequest
 from ordersearch.ingest.parse import CONTACT, CUSTOMER, ENQUIRY, ITEM, ORDER, Section
-from ordersearch.jsonbody import parse_body
 from ordersearch.search.filters import KNOWN_KEYS
 from tests.conftest import ADD_UPDATE, PULL, Tenant
 from tests.fuzz import tally
@@ -314,21 +310,6 @@ content_types = st.sampled_from(
 )
 
 
-def _known_bug(path: str, raw: bytes, backend: str) -> bool:
-    """Inputs of the bugs reproduced by the xfail tests below; steered around here."""
-    try:
-        value = parse_body(raw)  # as the server reads it, comments and all
-    except InvalidRequest:
-        return False
-    if path == ADD_UPDATE and backend == "postgresql":
-        for element in value if isinstance(value, list) else [value]:
-            order_info = element.get("order_info") if isinstance(element, dict) else None
-            fields = order_info.get("additional_fields") if isinstance(order_info, dict) else None
-            if isinstance(fields, dict) and any("\x00" in key for key in fields):
-                return True  # test_bug_nul_in_order_additional_field_key
-    return False
-
-
 # --- the properties -------------------------------------------------------------------
 
 
@@ -347,7 +328,6 @@ def test_pull_and_export_never_fail_badly(
 def test_add_update_never_fails_badly_nor_writes_on_4xx(
     sender: Sender, raw: bytes, content_type: str | None
 ) -> None:
-    assume(not _known_bug(ADD_UPDATE, raw, sender.backend))
     sender.post(ADD_UPDATE, raw, content_type)
 
 
@@ -544,7 +524,7 @@ NAMED: list[tuple[str, str, Any, str | None, set[int]]] = [
     ("deep-10000-in-body", PULL, b'{"cmId": 1000298, "customerIds": ' + _nested(10_000) + b"}",
      None, {400}),
     ("deep-1000-unknown-key", PULL, b'{"cmId": 1000298, "name": "a", "x": ' + _nested(1000)
-     + b"}", None, {200}),
+     + b"}", None, {400}),  # bodies nest at most 32 levels (jsonbody.MAX_DEPTH)
     ("deep-900-ids", PULL, b'{"cmId": 1000298, "customerIds": ' + _nested(900) + b"}", None,
      {400}),
     ("deep-900-ids-object", PULL,
@@ -552,7 +532,7 @@ NAMED: list[tuple[str, str, Any, str | None, set[int]]] = [
     ("deep-200-ids", PULL, b'{"cmId": 1000298, "customerIds": ' + _nested(200) + b"}", None,
      {400}),
     ("deep-200-field", PULL, _pull(additionalFields={"k": json.loads(_nested(200))}), None,
-     {200}),
+     {400}),
     ("one-mib", PULL, _padded(MAX_BODY_BYTES), None, {200}),
     ("one-mib-plus-one", PULL, _padded(MAX_BODY_BYTES + 1), None, {413}),
     ("one-mib-plus-one-chunked", PULL, _chunked(MAX_BODY_BYTES + 1), None, {413}),
@@ -573,7 +553,7 @@ NAMED: list[tuple[str, str, Any, str | None, set[int]]] = [
      b'{"order_info": {"erp_order_id": "D"}, "customer_info": ' + _nested(900) + b"}", None,
      {400}),
     ("add-deep-200-field", ADD_UPDATE,
-     _json(_element(additional_fields={"k": json.loads(_nested(200))})), None, {200}),
+     _json(_element(additional_fields={"k": json.loads(_nested(200))})), None, {400}),
     ("add-deep-300-kept", ADD_UPDATE,
      b'{"order_info": {"erp_order_id": "K"}, "customer_info": {"customer_name": "K", '
      b'"locality": ' + _nested(300) + b"}}", None, {400}),
@@ -637,7 +617,7 @@ def test_named_bodies(sender: Sender) -> None:
     assert not failures, "\n".join(failures)
 
 
-# --- known bugs -----------------------------------------------------------------------
+# --- regressions (each of these inputs once answered 500) ------------------------------
 
 
 def _deep(depth: int) -> Any:
@@ -647,48 +627,21 @@ def _deep(depth: int) -> Any:
     return value
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: an additionalFields value nested deeper than 254 levels (orjson parses 1024) "
-    "is a 500: search/parse.py _parse_field_map -> ingest/rows.py field_text -> orjson.dumps "
-    "raises JSONEncodeError ('Recursion limit reached', a TypeError), which _parse_filter "
-    "does not catch (it catches ValueError). Expected a 400 naming additionalFields.",
-)
 @pytest.mark.parametrize("path", [PULL, EXPORT])
-def test_bug_deep_additional_fields_value(sender: Sender, path: str) -> None:
+def test_regression_deep_additional_fields_value(sender: Sender, path: str) -> None:
     sender.post(path, _pull(additionalFields={"floor": _deep(300)}))
 
 
-def test_bug_nul_in_order_additional_field_key(
-    sender: Sender, backend: str, request: pytest.FixtureRequest
+def test_regression_nul_in_order_additional_field_key(
+    sender: Sender
 ) -> None:
-    if backend == "postgresql":
-        request.applymarker(pytest.mark.xfail(
-            strict=True,
-            raises=AssertionError,
-            reason="BUG (PostgreSQL): a NUL in a key of order_info.additional_fields is a "
-            "500 ('PostgreSQL text fields cannot contain NUL (0x00) bytes' inserting "
-            "order_fields.key_folded); in an array the element answers 'Internal server "
-            "error'. ingest/parse.py _fields checks values for NUL, not keys. Expected a 400 "
-            "naming order_info.additional_fields (SQLite stores the key, but Pull refuses "
-            "such a key, so the field can never be searched).",
-        ))
     element = _element(additional_fields={"fl\x00or": "9"})
     sender.post(ADD_UPDATE, _json(element))
     sender.post(ADD_UPDATE, _json([element]))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: a cursor whose date sort value is out of range after conversion to UTC "
-    "(e.g. {'t': '0001-01-01T00:00:00+05:00'}, fingerprint untouched) is a 500: "
-    "search/cursor.py decode_cursor -> _decode_value -> to_utc_naive raises OverflowError, "
-    "which decode_cursor does not catch. Expected a 400 naming cursor.",
-)
 @pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"])
-def test_bug_tampered_cursor_date_out_of_range(sender: Sender, moment: str) -> None:
+def test_regression_tampered_cursor_date_out_of_range(sender: Sender, moment: str) -> None:
     _seed_pages(sender)
     body = {"cmId": CM_ID, "name": "cursor", "limit": 1, "sortParam": "createDate"}
     _, first = sender.post(PULL, _json(body))
@@ -697,18 +650,9 @@ def test_bug_tampered_cursor_date_out_of_range(sender: Sender, moment: str) -> N
 
 
 @pytest.mark.parametrize("sort", ["customerName", "erpOrderId"])
-def test_bug_tampered_cursor_nul(
-    sender: Sender, backend: str, sort: str, request: pytest.FixtureRequest
+def test_regression_tampered_cursor_nul(
+    sender: Sender, sort: str
 ) -> None:
-    if backend == "postgresql":
-        request.applymarker(pytest.mark.xfail(
-            strict=True,
-            raises=AssertionError,
-            reason="BUG (PostgreSQL): a cursor whose text sort value holds a NUL "
-            "(fingerprint untouched) is a 500 ('PostgreSQL text fields cannot contain NUL' "
-            "in the keyset comparison): search/cursor.py _decode_value accepts any string. "
-            "Expected a 400 naming cursor.",
-        ))
     _seed_pages(sender)
     body = {"cmId": CM_ID, "name": "cursor", "limit": 1, "sortParam": sort}
     _, first = sender.post(PULL, _json(body))
@@ -716,16 +660,8 @@ def test_bug_tampered_cursor_nul(
     sender.post(PULL, _json({**body, "cursor": cursor}))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: a cursor whose order id is a JSON boolean ('i': true or false, fingerprint "
-    "untouched) is a 500 (sqlalchemy ArgumentError: 'Only =, != ... operators can be used "
-    "with None/True/False'): search/cursor.py decode_cursor checks isinstance(i, int), "
-    "which a bool passes. Expected a 400 naming cursor.",
-)
 @pytest.mark.parametrize("order_id", [True, False])
-def test_bug_tampered_cursor_boolean_id(sender: Sender, order_id: bool) -> None:
+def test_regression_tampered_cursor_boolean_id(sender: Sender, order_id: bool) -> None:
     _seed_pages(sender)
     body = {"cmId": CM_ID, "name": "cursor", "limit": 1, "sortParam": "orderId"}
     _, first = sender.post(PULL, _json(body))
@@ -736,14 +672,6 @@ def test_bug_tampered_cursor_boolean_id(sender: Sender, order_id: bool) -> None:
 DEEP = 1000  # under orjson's parse limit (1024), over Python's repr recursion limit
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: a value nested about 1,000 levels deep (orjson parses up to 1,024) where the "
-    "server quotes or reads the bad value as text is a 500: str(value) raises RecursionError "
-    "in values.py show() (called by search/parse.py _tokens and parse_int, ingest/parse.py "
-    "_Reader.record) and parse_decimal; nothing catches it. Expected a 400 naming the field.",
-)
 @pytest.mark.parametrize(
     ("path", "raw"),
     [
@@ -761,21 +689,12 @@ DEEP = 1000  # under orjson's parse limit (1024), over Python's repr recursion l
                      + _nested(DEEP) + b"}}", id="add-update-amount"),
     ],
 )
-def test_bug_deep_value_quoted_in_error(sender: Sender, path: str, raw: bytes) -> None:
+def test_regression_deep_value_quoted_in_error(sender: Sender, path: str, raw: bytes) -> None:
     sender.post(path, raw)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: an Authorization header 'Basic <token>' whose token has a non-ASCII byte "
-    "(e.g. b'Basic \\xe9') is a 500, and the failure is not counted by the throttle: "
-    "api/deps.py _credentials calls base64.b64decode(str, validate=True), which raises a "
-    "plain ValueError ('string argument should contain only ASCII characters'), not the "
-    "binascii.Error it catches. Expected a 401 'Invalid Auth Key'.",
-)
 @pytest.mark.parametrize("token", [b"\xe9", "é".encode(), b"ZGVtbw==\xa0"])
-def test_bug_non_ascii_basic_token(sender: Sender, token: bytes) -> None:
+def test_regression_non_ascii_basic_token(sender: Sender, token: bytes) -> None:
     response = sender.client.post(
         PULL, content=_pull(name="a"), headers=[(b"authorization", b"Basic " + token)]
     )

@@ -56,6 +56,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
+    """`hide_parameters`: database errors in the server log never carry body values."""
     url = normalise_url(url or database_url_from_env())
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -63,6 +64,7 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             url,
+            hide_parameters=True,
             connect_args={"check_same_thread": False, "timeout": 30},
             pool_size=kwargs.pop("pool_size", 16),
             max_overflow=kwargs.pop("max_overflow", 16),
@@ -78,6 +80,7 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     connect_args.update(kwargs.pop("connect_args", {}))
     return create_engine(
         url,
+        hide_parameters=True,
         connect_args=connect_args,
         pool_size=kwargs.pop("pool_size", 10),
         max_overflow=kwargs.pop("max_overflow", 20),

@@ -121,6 +121,8 @@ def _fields(value: Any, _tz: ZoneInfo) -> dict[str, Any]:
     for key, item in value.items():
         if not str(key).strip():
             raise ValueError("has an empty key")
+        if "\x00" in str(key):
+            raise ValueError(f"key {show(key)} contains a NUL character")
         if len(fold(str(key))) > FIELD_KEY_LIMIT:
             raise ValueError(f"key longer than {FIELD_KEY_LIMIT} characters: {show(key)}")
         if is_blank(item):

@@ -54,7 +54,10 @@ def field_text(value: Any) -> str | None:
         if isinstance(value, float) and value.is_integer():
             return str(int(value))
         return str(value)
-    return orjson.dumps(value).decode()
+    try:
+        return orjson.dumps(value).decode()
+    except (TypeError, RecursionError):
+        raise ValueError("is nested too deeply or not JSON") from None
 
 
 def additional_field_rows(

@@ -46,7 +46,7 @@ def _decode_value(value: Any, query: PullQuery) -> Any:
     if field.name == "orderId":
         return None
     if field.is_text:
-        if isinstance(value, str):
+        if isinstance(value, str) and "\x00" not in value:
             return value
     elif field.name == "amount":
         if isinstance(value, int | float) and not isinstance(value, bool):
@@ -67,7 +67,7 @@ def decode_cursor(token: Any, query: PullQuery) -> Cursor:
         raise ValueError("is not a cursor string from nextCursor")
     try:
         payload = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        if not isinstance(payload, dict) or not isinstance(payload.get("i"), int):
+        if not isinstance(payload, dict) or type(payload.get("i")) is not int:
             raise ValueError("bad payload")
         query_print = payload.get("q")
         if query_print != fingerprint(query):
@@ -75,7 +75,7 @@ def decode_cursor(token: Any, query: PullQuery) -> Cursor:
         cursor = Cursor(_decode_value(payload.get("v"), query), payload["i"])
     except LookupError:
         raise ValueError("belongs to a different query (filters or sortParam changed)") from None
-    except (ValueError, binascii.Error, orjson.JSONDecodeError, TypeError):
+    except (ValueError, binascii.Error, orjson.JSONDecodeError, TypeError, OverflowError):
         raise ValueError(f"{token[:40]!r} is not a cursor from nextCursor") from None
     if abs(cursor.order_id) > MAX_BIGINT:
         raise ValueError(f"{token[:40]!r} is not a cursor from nextCursor")
