@@ -27,6 +27,8 @@ lint: $(STAMP)
 # The console's browser test drives Debian's chromium (never a downloaded browser).
 test: $(STAMP)
 	@command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 # Benchmarks: numbers, not tests (docs/performance.md). Generate data first.
