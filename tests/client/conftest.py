@@ -8,14 +8,7 @@ free 127.0.0.1 port over the same database, for the tests that go through real H
 
 from __future__ import annotations
 
-import contextlib
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +19,8 @@ from fastapi.testclient import TestClient
 from ordersearch.client import Client
 from ordersearch.db.engine import Database
 from tests.conftest import Tenant
+from tests.live import LiveServer, running_server
 
-ROOT = Path(__file__).resolve().parents[2]
 WRITER = ("demo-writer", "write-pass")  # the users the `tenant` fixture makes
 READER = ("demo-reader", "read-pass")
 CM_ID = 1000298
@@ -76,55 +69,12 @@ def api(client: TestClient, tenant: Tenant) -> Iterator[MakeClient]:
         api_client.close()
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class LiveServer:
-    url: str
-    process: subprocess.Popen[bytes]
-
-
 @pytest.fixture
 def live_server(database: Database, tenant: Tenant, tmp_path: Path) -> Iterator[LiveServer]:
     """`ordersearch serve` over the test database (with the tenant made), until /healthz."""
-    port = free_port()
-    env = dict(os.environ)
-    env["ORDERSEARCH_DATABASE_URL"] = database.engine.url.render_as_string(hide_password=False)
-    env.pop("ORDERSEARCH_BASE_DOMAIN", None)
-    log_path = tmp_path / "server.log"
-    binary = Path(sys.executable).with_name("ordersearch")
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [str(binary), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            cwd=ROOT, start_new_session=True,
-        )
-    server = LiveServer(f"http://127.0.0.1:{port}", process)
-    try:
-        deadline = time.monotonic() + 60
-        with httpx.Client(timeout=2.0) as probe:
-            while True:
-                if process.poll() is not None:
-                    pytest.fail(f"the server exited with {process.returncode}:\n"
-                                f"{log_path.read_text(errors='replace')}")
-                with contextlib.suppress(httpx.HTTPError):
-                    if probe.get(f"{server.url}/healthz").status_code == 200:
-                        break
-                if time.monotonic() > deadline:
-                    pytest.fail(f"the server did not start:\n{log_path.read_text()}")
-                time.sleep(0.05)
+    url = database.engine.url.render_as_string(hide_password=False)
+    with running_server(url, tmp_path / "server.log") as server:
         yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
 
 
 def seed_elements(count: int = 10) -> list[dict[str, Any]]:

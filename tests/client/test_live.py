@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 from ordersearch import client as client_module
 from ordersearch.cli import app
 from ordersearch.client import Client, ConnectionFailed
-from tests.client.conftest import CM_ID, READER, WRITER, LiveServer, free_port, seed_elements
+from tests.client.conftest import CM_ID, READER, WRITER, seed_elements
+from tests.live import LiveServer, free_port
 
 
 def test_client_and_cli_against_a_running_server(

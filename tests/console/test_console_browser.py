@@ -8,14 +8,11 @@ it fails instead: `make test` installs the Debian package.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import os
 import shutil
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,9 +23,8 @@ import pytest
 from ordersearch.api.routes import PULL_PATH
 from ordersearch.demo import DEMO_CM_ID, DEMO_CUSTOMER_ID, DEMO_PASSWORD, DEMO_USERNAME
 from ordersearch.search.render import VIEW_FIELDS
-from tests.client.conftest import free_port
+from tests.live import ORDERSEARCH, ROOT, running_server, server_env
 
-ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -60,45 +56,14 @@ def browser_ready() -> None:
 def demo_server(tmp_path: Path) -> Iterator[str]:
     """`ordersearch demo --orders 300` into a fresh SQLite file, then `ordersearch serve`
     on a free port until /healthz answers; the base URL."""
-    env = dict(os.environ)
-    env["ORDERSEARCH_DATABASE_URL"] = f"sqlite:///{tmp_path / 'console.db'}"
-    env.pop("ORDERSEARCH_BASE_DOMAIN", None)
-    binary = str(Path(sys.executable).with_name("ordersearch"))
+    env = server_env(f"sqlite:///{tmp_path / 'console.db'}")
     loaded = subprocess.run(
-        [binary, "demo", "--orders", str(DEMO_ORDERS)], env=env, cwd=ROOT,
+        [str(ORDERSEARCH), "demo", "--orders", str(DEMO_ORDERS)], env=env, cwd=ROOT,
         capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
     )
     assert loaded.returncode == 0, loaded.stdout + loaded.stderr
-    port = free_port()
-    log_path = tmp_path / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [binary, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        with httpx.Client(timeout=2.0) as probe:
-            while True:
-                if process.poll() is not None:
-                    pytest.fail(f"the server exited with {process.returncode}:\n"
-                                f"{log_path.read_text(errors='replace')}")
-                with contextlib.suppress(httpx.HTTPError):
-                    if probe.get(f"{url}/healthz").status_code == 200:
-                        break
-                if time.monotonic() > deadline:
-                    pytest.fail(f"the server did not start:\n{log_path.read_text()}")
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
+    with running_server(env["ORDERSEARCH_DATABASE_URL"], tmp_path / "server.log") as server:
+        yield server.url
 
 
 def _customer_orders(url: str) -> list[dict[str, Any]]:
