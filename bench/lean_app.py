@@ -4,8 +4,8 @@ Only the bench uses this module: it measures the proposal before it is applied. 
 `ordersearch.api.app.create_app()` with its Pull route replaced by an `async` route that
 reads the body and then does everything else in ONE threadpool call, on ONE pooled
 connection inside one read transaction: credentials (the same Authenticator and its
-cache: one indexed user lookup per warm request), the host check, `pull_orders` (with
-the proposed count shortcut, see `pull_orders` below). The
+cache: one indexed user lookup per warm request), the host check, `pull_orders` (the
+service's own). The
 shipped route instead runs three sync dependencies and the endpoint as separate
 threadpool hops and checks out two connections (two transactions) per request.
 
@@ -33,36 +33,7 @@ from ordersearch.config import MAX_BODY_BYTES, Settings
 from ordersearch.db.engine import Database, make_engine, normalise_url
 from ordersearch.errors import AuthenticationFailed, PayloadTooLarge
 from ordersearch.jsonbody import parse_body
-from ordersearch.search.cursor import encode_cursor
-from ordersearch.search.parse import parse_pull
-from ordersearch.search.query import count_statement, page_statement, sort_value
-from ordersearch.search.render import render_orders
-from ordersearch.tenancy import Account
-
-
-def pull_orders(conn: Any, account: Account, body: Any) -> dict[str, Any]:
-    """`ordersearch.search.service.pull_orders` with the proposed count shortcut: when the
-    page is not full (no next page) and it is not a cursor page, the total is the rows
-    before it plus the rows on it, so the count query is not run."""
-    query = parse_pull(body, account)
-    rows = list(conn.execute(page_statement(account, query, conn.dialect.name)))
-    has_more = len(rows) > query.limit
-    rows = rows[: query.limit]
-    total: int | None = None
-    if query.include_total:
-        if not has_more and rows and query.cursor is None:
-            total = query.offset + len(rows)
-        else:
-            total = conn.scalar(count_statement(account, query))
-    next_cursor = None
-    if has_more and rows:
-        next_cursor = encode_cursor(query, sort_value(query, rows[-1]), rows[-1].id)
-    return {
-        "status": "success", "message": "Orders fetched successfully", "cmId": query.cm_id,
-        "totalCount": total, "limit": query.limit, "offset": query.offset,
-        "orders": render_orders(conn, account, rows, query.view), "nextCursor": next_cursor,
-        "warnings": query.warnings,
-    }
+from ordersearch.search.service import pull_orders
 
 
 def _database(settings: Settings) -> Database:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,22 +12,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from bench.soak import free_port, server_env
 
 ROOT = Path(__file__).resolve().parents[1]
 ORDERSEARCH = Path(sys.executable).with_name("ordersearch")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def server_env(database_url: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env["ORDERSEARCH_DATABASE_URL"] = database_url
-    env.pop("ORDERSEARCH_BASE_DOMAIN", None)
-    return env
 
 
 @dataclass
