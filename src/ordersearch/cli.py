@@ -234,7 +234,9 @@ def serve(
         typer.echo()
     else:
         upgrade_database()
-    uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers)
+    # The JSON access log (api/observability.py) already records every request.
+    uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers,
+                access_log=False)
 
 
 # --- accounts, users, employees --------------------------------------------------------

@@ -103,7 +103,8 @@ def test_serve_runs_the_app_factory(
     ok(CliRunner().invoke(cli_module.app, ["serve", "--workers", "3"]))
     assert fake_uvicorn.calls == [
         (("ordersearch.api.app:create_app",),
-         {"factory": True, "host": "127.0.0.1", "port": 9001, "workers": 3}),
+         {"factory": True, "host": "127.0.0.1", "port": 9001, "workers": 3,
+          "access_log": False}),
     ]
     ok(CliRunner().invoke(cli_module.app, ["serve", "--port", "9002"]))
     assert fake_uvicorn.calls[-1][1]["port"] == 9002

@@ -7,7 +7,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import StreamingResponse
 
-from ordersearch.api.deps import CurrentPrincipal, Db, JsonBody, ReadConn, WritePrincipal
+from ordersearch.api.deps import (
+    AuthenticatedRead,
+    CurrentPrincipal,
+    Db,
+    JsonBody,
+    WritePrincipal,
+)
 from ordersearch.api.openapi import ADD_UPDATE_OPERATION, EXPORT_OPERATION, PULL_OPERATION
 from ordersearch.api.responses import JSONResponse
 from ordersearch.ingest.service import add_update
@@ -34,8 +40,8 @@ def readyz(request: Request) -> JSONResponse:
 
 
 @router.post(PULL_PATH, summary="Pull orders (search)", openapi_extra=PULL_OPERATION)
-def pull(principal: CurrentPrincipal, body: JsonBody, conn: ReadConn) -> JSONResponse:
-    return JSONResponse(pull_orders(conn, principal.account, body))
+async def pull(call: AuthenticatedRead) -> JSONResponse:
+    return JSONResponse(await call.run(pull_orders))
 
 
 @router.post(
