@@ -2,8 +2,8 @@
 
 Reading and applying are separate. `open_source` turns a file into numbered elements (a
 line number, or a 1-based index in a JSON array), each a body or the reason it could not
-be read; `import_elements` applies each body with `ingest_one`, in its own transaction, and
-yields one outcome per element, so a bad element is reported and the others still land.
+be read; `import_elements` applies the bodies in batches (each element atomic on its own)
+and yields one outcome per element, so a bad element is reported and the others still land.
 
 Flat CSV columns are paths into the add-update body (see `FLAT_CSV_HELP`).
 """
@@ -22,7 +22,7 @@ import orjson
 from ordersearch import accounts as accounts_service
 from ordersearch.db.engine import Database
 from ordersearch.errors import OrderSearchError
-from ordersearch.ingest.service import ingest_one
+from ordersearch.ingest.service import ingest_batch
 from ordersearch.jsonbody import parse_body
 from ordersearch.tenancy import Account
 from ordersearch.values import parse_int
@@ -281,25 +281,39 @@ def _lists_in_place(node: dict[Any, Any]) -> dict[str, Any]:
 # --- applying --------------------------------------------------------------------------
 
 
+IMPORT_BATCH = 500
+
+
 def import_elements(
     database: Database, account: Account, elements: Iterable[Element]
 ) -> Iterator[Outcome]:
-    """Apply each element on its own (one transaction each); failures do not stop the rest."""
+    """Apply the bodies `IMPORT_BATCH` at a time (`ingest_batch`: one commit per batch,
+    each element atomic on its own); failures do not stop the rest. Outcomes come after
+    their batch is committed."""
+    batch: list[Element] = []
     for element in elements:
+        batch.append(element)
+        if len(batch) == IMPORT_BATCH:
+            yield from _import_batch(database, account, batch)
+            batch = []
+    if batch:
+        yield from _import_batch(database, account, batch)
+
+
+def _import_batch(database: Database, account: Account, batch: list[Element]) -> list[Outcome]:
+    readable = [element for element in batch if element.body is not None]
+    results = iter(ingest_batch(database, account, [element.body for element in readable]))
+    outcomes = []
+    for element in batch:
         if element.body is None:
-            yield Outcome(element.position, False, element.error or "unreadable")
+            outcomes.append(Outcome(element.position, False, element.error or "unreadable"))
             continue
-        try:
-            result = ingest_one(database, account, element.body)
-        except OrderSearchError as exc:
-            yield Outcome(element.position, False, exc.message)
-        except Exception as exc:  # one element's bug must not stop the import
-            yield Outcome(element.position, False, f"unexpected error: {type(exc).__name__}: {exc}")
-        else:
-            yield Outcome(
-                element.position, True, str(result.get("message", "")),
-                tuple(result.get("warnings") or ()),
-            )
+        result = next(results)
+        outcomes.append(Outcome(
+            element.position, result["status"] == "success", str(result["message"]),
+            tuple(result.get("warnings") or ()),
+        ))
+    return outcomes
 
 
 # --- employees -------------------------------------------------------------------------

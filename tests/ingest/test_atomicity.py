@@ -18,7 +18,7 @@ from ordersearch.db.tables import (
     orders,
 )
 from ordersearch.errors import NotFound
-from ordersearch.ingest import service
+from ordersearch.ingest import bulk, service
 from ordersearch.ingest.service import apply_element, ingest_one
 from tests.conftest import Tenant
 from tests.ingest.conftest import Push, count, ok, order_body, rows
@@ -76,12 +76,30 @@ def test_an_unexpected_failure_in_an_array_is_reported_in_place(
         real(conn, account, order_id)
 
     monkeypatch.setattr(service, "_sync_order_fields", fail_the_second_time)
+    # Through the per-element path: the multi-row inserts would not call _sync_order_fields.
+    monkeypatch.setattr(bulk, "plain_new_orders", lambda *_args: bulk.Plan([], {}))
     results = push([full_element("A"), full_element("B", "9111111111"),
                     full_element("C", "9222222222")]).json()
     assert [r["status"] for r in results] == ["success", "failed", "success"]
     assert results[1] == {"status": "failed", "message": "Internal server error", "errors": []}
     assert {o["erp_order_id"] for o in rows(database, orders)} == {"A", "C"}
     assert {c["phone"] for c in rows(database, customers)} == {"9380491257", "9222222222"}
+
+
+def test_a_failed_multi_row_insert_falls_back_to_one_element_at_a_time(
+    push: Push, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    written = bulk.write_new_orders
+
+    def write_then_fail(*args: Any) -> Any:
+        written(*args)
+        raise RuntimeError("boom after writing")
+
+    monkeypatch.setattr(bulk, "write_new_orders", write_then_fail)
+    elements = [full_element("A"), full_element("B", "9111111111")]
+    assert [r["status"] for r in push(elements).json()] == ["success", "success"]
+    assert sorted(o["erp_order_id"] for o in rows(database, orders)) == ["A", "B"]
+    assert count(database, customers) == 2 and count(database, order_items) == 2
 
 
 def test_apply_element_undoes_only_the_failed_element(

@@ -15,16 +15,15 @@ Nothing here logs headers, credentials or bodies: a request line has the method,
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import random
 import re
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from contextvars import ContextVar
-from typing import Any, ParamSpec, TextIO
+from typing import Any, TextIO
 
 import orjson
 from fastapi import FastAPI
@@ -40,8 +39,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ordersearch.db import migrate
 from ordersearch.db.engine import Database
-
-P = ParamSpec("P")
 
 REQUEST_ID_HEADER = b"x-request-id"
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
@@ -156,24 +153,6 @@ def count_ingest(result: str) -> None:
     context = _current.get()
     if context is not None:
         context.metrics.ingest.labels(result).inc()
-
-
-def counted_ingest(function: Callable[P, dict[str, Any]]) -> Callable[P, dict[str, Any]]:
-    """Decorate the one-element ingest: counts `added`/`updated` by its answer, `failed`
-    when it raises (the exception goes on unchanged)."""
-
-    @functools.wraps(function)
-    def counted(*args: P.args, **kwargs: P.kwargs) -> dict[str, Any]:
-        try:
-            result = function(*args, **kwargs)
-        except BaseException:
-            count_ingest("failed")
-            raise
-        added = str(result.get("message", "")).startswith("Order Added")
-        count_ingest("added" if added else "updated")
-        return result
-
-    return counted
 
 
 # --- the middleware --------------------------------------------------------------------

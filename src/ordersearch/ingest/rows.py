@@ -42,6 +42,17 @@ def with_derived(table: Table, values: dict[str, Any]) -> dict[str, Any]:
     return derived
 
 
+@cache
+def _insert_columns(table: Table) -> tuple[str, ...]:
+    return tuple(column.key for column in table.c if not column.primary_key)
+
+
+def insert_row(table: Table, values: dict[str, Any]) -> dict[str, Any]:
+    """A new row with derived columns and every other column given (None when not sent):
+    inserts of one table then share one compiled statement."""
+    return with_derived(table, {**dict.fromkeys(_insert_columns(table)), **values})
+
+
 def field_text(value: Any) -> str | None:
     """An additional field's value as the text it is compared as."""
     if value is None:

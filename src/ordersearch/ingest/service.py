@@ -17,14 +17,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import JSON, ColumnElement, Connection, Row, Table, insert, or_, text
+from sqlalchemy.exc import OperationalError
 
 from ordersearch.accounts import resolve_employee
-from ordersearch.api.observability import counted_ingest
+from ordersearch.api.observability import count_ingest
 from ordersearch.db.engine import Database
 from ordersearch.db.tables import (
     contacts,
@@ -35,8 +36,9 @@ from ordersearch.db.tables import (
     orders,
 )
 from ordersearch.errors import FieldError, InvalidRequest, NotFound, OrderSearchError
+from ordersearch.ingest import bulk
 from ordersearch.ingest.parse import ITEM, Element, Record, parse_element
-from ordersearch.ingest.rows import additional_field_rows, with_derived
+from ordersearch.ingest.rows import additional_field_rows, insert_row, with_derived
 from ordersearch.tenancy import Account, scoped, scoped_delete, scoped_update
 from ordersearch.values import fold, phone_digits, phone_last10, show, utc_now
 
@@ -48,8 +50,7 @@ logger = logging.getLogger("ordersearch.ingest")
 
 def add_update(database: Database, account: Account, body: Any) -> Any:
     """The add-update endpoint: one object answers one result (or raises); an array of up
-    to MAX_BATCH objects answers a list of results in the same order, each element in its
-    own transaction, a failed one reported in place without stopping the others."""
+    to MAX_BATCH objects answers a list of results in the same order (`ingest_batch`)."""
     if isinstance(body, dict):
         return ingest_one(database, account, body)
     if not isinstance(body, list):
@@ -62,43 +63,125 @@ def add_update(database: Database, account: Account, body: Any) -> Any:
         raise InvalidRequest.single(
             "body", f"has {len(body)} elements; at most {MAX_BATCH} per request"
         )
-    return [_result_of(database, account, element) for element in body]
+    return ingest_batch(database, account, body)
 
 
-def _result_of(database: Database, account: Account, element: Any) -> dict[str, Any]:
+def ingest_one(database: Database, account: Account, raw: Any) -> dict[str, Any]:
+    """One element in its own transaction: all of it is written, or (raising) none."""
     try:
-        return ingest_one(database, account, element)
-    except OrderSearchError as exc:
-        errors = exc.errors if isinstance(exc, InvalidRequest) else []
-        return _failure(exc.message, [e.as_dict() for e in errors])
+        element = parse_element(raw, account)
+        with database.write() as conn:
+            _lock_identities(conn, account, [element])
+            result = _apply(conn, account, element)
+    except BaseException:
+        count_ingest("failed")
+        raise
+    _count(result)
+    return result
+
+
+def ingest_batch(
+    database: Database, account: Account, bodies: Sequence[Any]
+) -> list[dict[str, Any]]:
+    """Many elements in one database transaction, each inside its own savepoint: a failed
+    element is undone alone and reported in place, the others are committed together.
+
+    Committing once per batch instead of once per element is what makes arrays and
+    `ordersearch import` fast (a commit is a WAL flush). The results are returned, and so
+    acknowledged, only after the commit; if the commit fails nothing of the batch is kept.
+    On PostgreSQL every identity lock of the batch is taken up front in one sorted order,
+    so two concurrent batches cannot deadlock.
+    """
+    results: list[dict[str, Any] | None] = []
+    elements: list[Element | None] = []
+    for raw in bodies:
+        try:
+            elements.append(parse_element(raw, account))
+            results.append(None)
+        except OrderSearchError as exc:
+            elements.append(None)
+            results.append(_failure_of(exc))
+    with database.write() as conn:
+        _lock_identities(conn, account, [e for e in elements if e is not None])
+        for index, result in _write_plain_new_orders(conn, account, elements):
+            results[index] = result
+        for index, element in enumerate(elements):
+            if element is not None and results[index] is None:
+                results[index] = _apply_in_savepoint(conn, account, element)
+    done = [result for result in results if result is not None]
+    for result in done:
+        _count(result)
+    return done
+
+
+def _write_plain_new_orders(
+    conn: Connection, account: Account, elements: list[Element | None]
+) -> list[tuple[int, dict[str, Any]]]:
+    """(position, result) of the elements written by the multi-row inserts (bulk.py); none
+    when they failed, so that the per-element path takes (and reports) those elements."""
+    plan = bulk.plain_new_orders(conn, account, elements)
+    chosen = [element for index in plan.positions if (element := elements[index]) is not None]
+    if not chosen:
+        return []
+    at = {position: k for k, position in enumerate(plan.positions)}
+    creators = [at[plan.creator[position]] for position in plan.positions]
+    try:
+        with conn.begin_nested():
+            written = bulk.write_new_orders(conn, account, chosen, creators)
+    except OperationalError:
+        raise
     except Exception:
-        # The elements before this one are committed already: answering 500 for the whole
-        # array would hide that, so this element alone is reported as failed.
+        logger.warning("multi-row insert failed; applying its elements one by one",
+                       exc_info=True)
+        return []
+    return [
+        (index, _success(element, None, ids.order_id, ids.customer_id, ids.enquiry_id))
+        for index, element, ids in zip(plan.positions, chosen, written, strict=True)
+    ]
+
+
+def _apply_in_savepoint(conn: Connection, account: Account, element: Element) -> dict[str, Any]:
+    try:
+        with conn.begin_nested():
+            return _apply(conn, account, element)
+    except OrderSearchError as exc:
+        return _failure_of(exc)
+    except OperationalError:
+        raise  # the database itself failed: the whole batch answers 503
+    except Exception:
+        # One element's bug must not cost the others their writes.
         logger.exception("add-update element failed")
         return _failure("Internal server error", [])
+
+
+def apply_element(conn: Connection, account: Account, raw: Any) -> dict[str, Any]:
+    """One element inside the caller's transaction. A failure undoes this element's writes
+    only (a savepoint), so a caller batching many elements keeps the others."""
+    element = parse_element(raw, account)
+    _lock_identities(conn, account, [element])
+    with conn.begin_nested():
+        return _apply(conn, account, element)
+
+
+def _failure_of(exc: OrderSearchError) -> dict[str, Any]:
+    errors = exc.errors if isinstance(exc, InvalidRequest) else []
+    return _failure(exc.message, [e.as_dict() for e in errors])
 
 
 def _failure(message: str, errors: list[dict[str, str]]) -> dict[str, Any]:
     return {"status": "failed", "message": message, "errors": errors}
 
 
-@counted_ingest
-def ingest_one(database: Database, account: Account, element: Any) -> dict[str, Any]:
-    """One element in its own transaction: all of it is written, or (raising) none."""
-    with database.write() as conn:
-        return _apply(conn, account, element)
+def _count(result: dict[str, Any]) -> None:
+    if result["status"] != "success":
+        count_ingest("failed")
+    elif result["message"].startswith("Order Added"):
+        count_ingest("added")
+    else:
+        count_ingest("updated")
 
 
-def apply_element(conn: Connection, account: Account, element: Any) -> dict[str, Any]:
-    """One element inside the caller's transaction. A failure undoes this element's writes
-    only (a savepoint), so a caller batching many elements keeps the others."""
-    with conn.begin_nested():
-        return _apply(conn, account, element)
-
-
-def _apply(conn: Connection, account: Account, raw: Any) -> dict[str, Any]:
-    element = parse_element(raw, account)
-    _lock_identities(conn, account, element)
+def _apply(conn: Connection, account: Account, element: Element) -> dict[str, Any]:
     enquiry, order = _resolve_employees(conn, account, [element.enquiry, element.order])
     existing = _find_order(conn, account, order)
     customer_id = _save_customer(conn, account, element.customer, existing)
@@ -106,6 +189,13 @@ def _apply(conn: Connection, account: Account, raw: Any) -> dict[str, Any]:
         _save_contact(conn, account, customer_id, contact)
     enquiry_id = _save_enquiry(conn, account, enquiry, customer_id, existing)
     order_id = _save_order(conn, account, order, element.items, customer_id, enquiry_id, existing)
+    return _success(element, existing, order_id, customer_id, enquiry_id)
+
+
+def _success(
+    element: Element, existing: Row[Any] | None, order_id: int, customer_id: int,
+    enquiry_id: int | None,
+) -> dict[str, Any]:
     return {
         "status": "success",
         "message": "Order Added Successfully" if existing is None else "Order Updated Successfully",
@@ -116,33 +206,28 @@ def _apply(conn: Connection, account: Account, raw: Any) -> dict[str, Any]:
     }
 
 
-def _lock_identities(conn: Connection, account: Account, element: Element) -> None:
+def _lock_identities(conn: Connection, account: Account, elements: Sequence[Element]) -> None:
     """Serialise concurrent elements that could find-or-create the same order or customer.
 
     Without this, a push retried while the first attempt is still running would find no
     order on PostgreSQL and create a second one. SQLite needs nothing: its writers hold the
     database lock from BEGIN IMMEDIATE. Locks are taken in one global order (sorted keys),
-    so two elements never wait on each other in a cycle.
+    so two transactions never wait on each other in a cycle.
     """
     if conn.dialect.name != "postgresql":
         return
-    keys = sorted({_lock_key(account, identity) for identity in _identities(element)})
-    for key in keys:
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
-
-
-def _identities(element: Element) -> Iterable[str]:
-    erp_order_id = element.order.values.get("erp_order_id")
-    if erp_order_id:
-        yield f"erp_order_id:{erp_order_id}"
-    customer = element.customer.values
-    if customer.get("customer_code"):
-        yield f"customer_code:{customer['customer_code']}"
-    if customer.get("phone"):
-        digits = phone_digits(customer["phone"])
-        yield f"phone:{phone_last10(digits) or digits}"
-    if customer.get("email"):
-        yield f"email:{fold(customer['email'])}"
+    keys = sorted({
+        _lock_key(account, identity)
+        for element in elements
+        for identity in bulk.identities(element)
+    })
+    if keys:
+        # One round trip for a whole batch; the subquery fixes the order they are taken in.
+        conn.execute(
+            text("SELECT count(pg_advisory_xact_lock(key)) FROM "
+                 "(SELECT key FROM unnest(CAST(:keys AS bigint[])) AS key ORDER BY key) AS sorted"),
+            {"keys": keys},
+        )
 
 
 def _lock_key(account: Account, identity: str) -> int:
@@ -216,19 +301,20 @@ def _write(
 ) -> int:
     """Insert a row (with `on_insert` defaults under `values`), or overwrite the existing
     row's columns named in `values`, merging JSON objects into the stored ones."""
+    # Values go as execution parameters, not `.values(...)`: SQLAlchemy then compiles one
+    # statement per set of columns and reuses it, instead of building one per row.
     now = utc_now()
     stamps = {"updated_at": now} if "updated_at" in table.c else {}
     if existing is None:
         created = {"created_at": now} if "created_at" in table.c else {}
         row = {**(on_insert or {}), **values, **created, **stamps, "account_id": account.id}
-        result = conn.execute(insert(table).values(with_derived(table, row)))
+        result = conn.execute(insert(table), insert_row(table, row))
         return int(result.inserted_primary_key[0])  # type: ignore[index]
     if values:
         changes = {key: _merged(table, existing, key, value) for key, value in values.items()}
         conn.execute(
-            scoped_update(account, table)
-            .where(table.c.id == existing.id)
-            .values(with_derived(table, {**changes, **stamps}))
+            scoped_update(account, table).where(table.c.id == existing.id),
+            with_derived(table, {**changes, **stamps}),
         )
     return int(existing.id)
 
