@@ -50,7 +50,7 @@ LUA = ROOT / "bench" / "pull.lua"
 @dataclass(frozen=True)
 class Target:
     name: str  # os1, os2, bare1, bare2
-    kind: str  # ordersearch | lean | bare
+    kind: str  # ordersearch | bare
     workers: int
 
 
@@ -100,11 +100,7 @@ class Server:
             # bench never changes the schema it measures; `ordersearch db upgrade` does).
             command = [str(BIN / "uvicorn"), "ordersearch.api.app:create_app", "--factory",
                        "--host", "127.0.0.1", "--port", str(port), "--workers",
-                       str(target.workers)]
-            env["ORDERSEARCH_DATABASE_URL"] = url
-        elif target.kind == "lean":
-            command = [str(BIN / "uvicorn"), "bench.lean_app:app", "--host", "127.0.0.1",
-                       "--port", str(port), "--workers", str(target.workers)]
+                       str(target.workers), "--no-access-log"]
             env["ORDERSEARCH_DATABASE_URL"] = url
         else:
             command = [str(BIN / "uvicorn"), "bench.bare:app", "--host", "127.0.0.1",
@@ -292,10 +288,10 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _target_kind(name: str) -> str:
-    for prefix, kind in (("os", "ordersearch"), ("lean", "lean"), ("bare", "bare")):
+    for prefix, kind in (("os", "ordersearch"), ("bare", "bare")):
         if name.startswith(prefix):
             return kind
-    raise SystemExit(f"unknown target {name!r}: os1, os2, lean1, lean2, bare1, bare2")
+    raise SystemExit(f"unknown target {name!r}: os1, os2, bare1, bare2")
 
 
 def check_answers(server: Server, plan: Plan, reference: dict[str, Any]) -> int:

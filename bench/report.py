@@ -23,7 +23,7 @@ def _targets(results: dict[str, Any]) -> list[str]:
     names: set[str] = set()
     for result in results.values():
         names.update(cell.split("@")[0] for cell in result["cells"])
-    rank = {"os": 0, "lean": 1, "bare": 2}
+    rank = {"os": 0, "bare": 1}
     return sorted(names, key=lambda n: (rank[n.rstrip("0123456789")], n))
 
 
