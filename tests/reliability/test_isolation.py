@@ -181,7 +181,9 @@ def _populate(client: TestClient, database: Database, facts: Facts) -> None:
             ))
 
         facts.customer_ids = ids(customers)
-        facts.order_ids = ids(orders)
+        # In array order (ids are handed out in another order when a batch mixes paths).
+        facts.order_ids = [int(result["order_id"]) for result in results]
+        assert sorted(facts.order_ids) == ids(orders)
         facts.enquiry_ids = ids(enquiries)
         facts.contact_ids = ids(contacts)
     facts.erp_ids = [f"{facts.prefix}-ERP-1", f"{facts.prefix}-ERP-2", SHARED["erp"]]
