@@ -35,10 +35,10 @@ from ordersearch.values import render_datetime
 PLAN = Plan.load(Path(os.environ["BENCH_PLAN"]))
 URL = make_url(os.environ["BENCH_URL"])
 TZ = ZoneInfo(PLAN.timezone)
-# body bytes -> (cmId, limit, the statements ordersearch runs for it)
+# body bytes -> (cmId, limit, includeTotal, the statements ordersearch runs for it)
 ANSWERS = {
     r.body: (orjson.loads(r.body)["cmId"], int(orjson.loads(r.body).get("limit", 50)),
-             r.statements)
+             orjson.loads(r.body).get("includeTotal", True) is not False, r.statements)
     for case in PLAN.cases for r in case.requests
 }
 DATE_KEYS = {"create_date", "booking_date", "agreement_date", "updated_at"}
@@ -73,16 +73,18 @@ def _date(value: Any) -> str | None:
 
 
 async def pull(request: Request) -> Response:
-    cm_id, limit, statements = ANSWERS[await request.body()]
+    cm_id, limit, include_total, statements = ANSWERS[await request.body()]
     cursor = CONN.cursor()
     cursor.execute(*statements[0])
     rows = cursor.fetchall()
     shape = _shape(tuple(d[0] for d in cursor.description))
+    page = rows[:limit]
     total = None
     if len(statements) > 1:
         cursor.execute(*statements[1])
         total = cursor.fetchone()[0]
-    page = rows[:limit]
+    elif include_total:
+        total = len(page)  # ordersearch skips the count when the page holds every match
     answer = [
         {key: _date(row[i]) if is_date else row[i] for key, i, is_date in shape} for row in page
     ]
