@@ -77,7 +77,7 @@ def test_an_unexpected_failure_in_an_array_is_reported_in_place(
 
     monkeypatch.setattr(service, "_sync_order_fields", fail_the_second_time)
     # Through the per-element path: the multi-row inserts would not call _sync_order_fields.
-    monkeypatch.setattr(bulk, "plain_new_orders", lambda *_args: bulk.Plan([], {}))
+    monkeypatch.setattr(bulk, "plain_new_orders", lambda *_args: bulk.Plan([], [], []))
     results = push([full_element("A"), full_element("B", "9111111111"),
                     full_element("C", "9222222222")]).json()
     assert [r["status"] for r in results] == ["success", "failed", "success"]

@@ -212,7 +212,7 @@ def test_plain_new_orders_take_the_multi_row_path(
     with database.read() as conn:
         plan = bulk.plain_new_orders(conn, account, parsed)
     assert plan.positions == [2, 3, 4, 5]
-    assert plan.creator == {2: 2, 3: 2, 4: 4, 5: 4}
+    assert plan.creators == [0, 0, 2, 2]  # elements 2 and 4 create the two customers
     results = ingest_batch(database, account, batch)
     assert [r["status"] for r in results] == ["success"] * 7
     assert len({r["customer_id"] for r in results}) == 3

@@ -29,11 +29,20 @@ from sqlalchemy import Connection, Table, insert, or_
 
 from ordersearch.db.tables import contacts, customers, enquiries, order_fields, order_items, orders
 from ordersearch.ingest.parse import ITEM, Element, Record
-from ordersearch.ingest.rows import additional_field_rows, insert_row
+from ordersearch.ingest.rows import additional_field_rows, new_row
 from ordersearch.tenancy import Account, scoped
 from ordersearch.values import fold, phone_digits, phone_last10, utc_now
 
 ITEM_COLUMNS = tuple(column for column, _ in ITEM.columns.values())
+
+
+def item_rows(account_id: int, order_id: int, items: Iterable[Record]) -> list[dict[str, Any]]:
+    """`order_items` rows of an order, in the order sent (both write paths use it)."""
+    return [
+        {"account_id": account_id, "order_id": order_id, "position": position,
+         **{column: item.values.get(column) for column in ITEM_COLUMNS}}
+        for position, item in enumerate(items)
+    ]
 
 
 def _phone_key(phone: Any) -> str:
@@ -41,8 +50,9 @@ def _phone_key(phone: Any) -> str:
     return phone_last10(digits) or digits
 
 
-def customer_identities(values: Any) -> set[str]:
-    """The keys the per-element path may find a customer (or contact) by."""
+def match_keys(values: Any) -> set[str]:
+    """The keys the per-element path may find a customer (code, phone, email) or, within
+    its customer, a contact (phone, email) by."""
     keys = set()
     if values.get("customer_code"):
         keys.add(f"code:{values['customer_code']}")
@@ -55,7 +65,7 @@ def customer_identities(values: Any) -> set[str]:
 
 def identities(element: Element) -> set[str]:
     """What the element could find an existing order or customer by."""
-    keys = customer_identities(element.customer.values)
+    keys = match_keys(element.customer.values)
     if element.order.values.get("erp_order_id"):
         keys.add(f"erp:{element.order.values['erp_order_id']}")
     return keys
@@ -67,15 +77,6 @@ def _names_nothing_existing(element: Element) -> bool:
     if any(record.id is not None or record.employees for record in records):
         return False
     return element.customer.given
-
-
-def _contact_keys(contact: Record) -> set[str]:
-    keys = set()
-    if contact.values.get("phone"):
-        keys.add(f"phone:{_phone_key(contact.values['phone'])}")
-    if contact.values.get("email"):
-        keys.add(f"email:{fold(contact.values['email'])}")
-    return keys
 
 
 def _taken(conn: Connection, account: Account, keys: set[str]) -> set[str]:
@@ -105,7 +106,7 @@ def _taken(conn: Connection, account: Account, keys: set[str]) -> set[str]:
             scoped(account, customers, customers.c.customer_code, customers.c.phone,
                    customers.c.email).where(or_(*conditions))
         ):
-            taken.update(customer_identities(
+            taken.update(match_keys(
                 {"customer_code": row.customer_code, "phone": row.phone, "email": row.email}
             ))
     return taken & keys
@@ -116,7 +117,8 @@ class Plan:
     """Which elements the multi-row inserts write, and who creates whose customer."""
 
     positions: list[int]  # in the batch, ascending
-    creator: dict[int, int]  # position -> position of the element that creates its customer
+    elements: list[Element]  # the elements at those positions
+    creators: list[int]  # for each, the index (in `elements`) of the one creating its customer
 
 
 def plain_new_orders(
@@ -131,7 +133,7 @@ def plain_new_orders(
     of the group share a phone or email."""
     keys_of = [identities(e) if e is not None else set() for e in elements]
     customer_keys = [
-        frozenset(customer_identities(e.customer.values)) if e is not None else frozenset()
+        frozenset(match_keys(e.customer.values)) if e is not None else frozenset()
         for e in elements
     ]
     namers: dict[str, list[int]] = defaultdict(list)
@@ -158,14 +160,17 @@ def plain_new_orders(
         and _group_is_plain([elements[i] for i in members])
     }
     if not groups:
-        return Plan([], {})
+        return Plan([], [], [])
     wanted = set().union(*(keys_of[i] for members in groups.values() for i in members))
     taken = _taken(conn, account, wanted)
     creator: dict[int, int] = {}
     for members in groups.values():
         if not any(keys_of[i] & taken for i in members):
             creator.update((i, members[0]) for i in members)
-    return Plan(sorted(creator), creator)
+    positions = sorted(creator)
+    index_of = {position: k for k, position in enumerate(positions)}
+    chosen = [element for p in positions if (element := elements[p]) is not None]
+    return Plan(positions, chosen, [index_of[creator[p]] for p in positions])
 
 
 def _group_is_plain(members: list[Element | None]) -> bool:
@@ -173,7 +178,7 @@ def _group_is_plain(members: list[Element | None]) -> bool:
     if any(member.customer.update for member in later):
         return False
     contact_keys = [
-        key for m in members if m is not None for c in m.contacts for key in _contact_keys(c)
+        key for m in members if m is not None for c in m.contacts for key in match_keys(c.values)
     ]
     return len(contact_keys) == len(set(contact_keys))
 
@@ -204,10 +209,7 @@ def write_new_orders(
     now = utc_now()
 
     def row(table: Table, values: Any, **on_insert: Any) -> dict[str, Any]:
-        # As the per-element path writes a new row: defaults, then what was sent, then
-        # the stamps the table has.
-        stamps = {name: now for name in ("created_at", "updated_at") if name in table.c}
-        return insert_row(table, {**on_insert, **values, **stamps, "account_id": account.id})
+        return new_row(table, account.id, now, values, on_insert)
 
     creating = [k for k, creator in enumerate(creators) if creator == k]
     new_customer_ids = _insert_returning_ids(
@@ -238,14 +240,12 @@ def write_new_orders(
             values["enquiry_id"] = maybe_enquiry
         order_rows.append(row(orders, values, create_date=now))
     order_ids = _insert_returning_ids(conn, orders, order_rows)
-    item_rows = [
-        {"account_id": account.id, "order_id": order_id, "position": position,
-         **{column: item.values.get(column) for column in ITEM_COLUMNS}}
-        for element, order_id in zip(elements, order_ids, strict=True)
-        for position, item in enumerate(element.items)
+    items = [
+        row for element, order_id in zip(elements, order_ids, strict=True)
+        for row in item_rows(account.id, order_id, element.items)
     ]
-    if item_rows:
-        conn.execute(insert(order_items), item_rows)
+    if items:
+        conn.execute(insert(order_items), items)
     field_rows = [
         field_row
         for element, order_id in zip(elements, order_ids, strict=True)

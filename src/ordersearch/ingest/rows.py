@@ -53,6 +53,15 @@ def insert_row(table: Table, values: dict[str, Any]) -> dict[str, Any]:
     return with_derived(table, {**dict.fromkeys(_insert_columns(table)), **values})
 
 
+def new_row(
+    table: Table, account_id: int, now: Any, values: Any, on_insert: Any = None
+) -> dict[str, Any]:
+    """A new row as every writer inserts it: defaults (`on_insert`), then what was sent,
+    then the stamps the table has and the account."""
+    stamps = {name: now for name in ("created_at", "updated_at") if name in table.c}
+    return insert_row(table, {**(on_insert or {}), **values, **stamps, "account_id": account_id})
+
+
 def field_text(value: Any) -> str | None:
     """An additional field's value as the text it is compared as."""
     if value is None:

@@ -37,13 +37,12 @@ from ordersearch.db.tables import (
 )
 from ordersearch.errors import FieldError, InvalidRequest, NotFound, OrderSearchError
 from ordersearch.ingest import bulk
-from ordersearch.ingest.parse import ITEM, Element, Record, parse_element
-from ordersearch.ingest.rows import additional_field_rows, insert_row, with_derived
+from ordersearch.ingest.parse import Element, Record, parse_element
+from ordersearch.ingest.rows import additional_field_rows, new_row, with_derived
 from ordersearch.tenancy import Account, scoped, scoped_delete, scoped_update
 from ordersearch.values import fold, phone_digits, phone_last10, show, utc_now
 
 MAX_BATCH = 1000
-ITEM_COLUMNS = tuple(column for column, _ in ITEM.columns.values())
 
 logger = logging.getLogger("ordersearch.ingest")
 
@@ -120,14 +119,11 @@ def _write_plain_new_orders(
     """(position, result) of the elements written by the multi-row inserts (bulk.py); none
     when they failed, so that the per-element path takes (and reports) those elements."""
     plan = bulk.plain_new_orders(conn, account, elements)
-    chosen = [element for index in plan.positions if (element := elements[index]) is not None]
-    if not chosen:
+    if not plan.elements:
         return []
-    at = {position: k for k, position in enumerate(plan.positions)}
-    creators = [at[plan.creator[position]] for position in plan.positions]
     try:
         with conn.begin_nested():
-            written = bulk.write_new_orders(conn, account, chosen, creators)
+            written = bulk.write_new_orders(conn, account, plan.elements, plan.creators)
     except OperationalError:
         raise
     except Exception:
@@ -136,7 +132,7 @@ def _write_plain_new_orders(
         return []
     return [
         (index, _success(element, None, ids.order_id, ids.customer_id, ids.enquiry_id))
-        for index, element, ids in zip(plan.positions, chosen, written, strict=True)
+        for index, element, ids in zip(plan.positions, plan.elements, written, strict=True)
     ]
 
 
@@ -304,12 +300,11 @@ def _write(
     # Values go as execution parameters, not `.values(...)`: SQLAlchemy then compiles one
     # statement per set of columns and reuses it, instead of building one per row.
     now = utc_now()
-    stamps = {"updated_at": now} if "updated_at" in table.c else {}
     if existing is None:
-        created = {"created_at": now} if "created_at" in table.c else {}
-        row = {**(on_insert or {}), **values, **created, **stamps, "account_id": account.id}
-        result = conn.execute(insert(table), insert_row(table, row))
+        row = new_row(table, account.id, now, values, on_insert)
+        result = conn.execute(insert(table), row)
         return int(result.inserted_primary_key[0])  # type: ignore[index]
+    stamps = {"updated_at": now} if "updated_at" in table.c else {}
     if values:
         changes = {key: _merged(table, existing, key, value) for key, value in values.items()}
         conn.execute(
@@ -462,16 +457,7 @@ def _replace_items(
     conn: Connection, account: Account, order_id: int, items: Sequence[Record]
 ) -> None:
     conn.execute(scoped_delete(account, order_items).where(order_items.c.order_id == order_id))
-    rows = [
-        {
-            "account_id": account.id,
-            "order_id": order_id,
-            "position": position,
-            **{column: item.values.get(column) for column in ITEM_COLUMNS},
-        }
-        for position, item in enumerate(items)
-    ]
-    conn.execute(insert(order_items), rows)
+    conn.execute(insert(order_items), bulk.item_rows(account.id, order_id, items))
 
 
 def _sync_order_fields(conn: Connection, account: Account, order_id: int) -> None:
